@@ -1,0 +1,1 @@
+"""Evaluation harness: metrics, runs and reports."""

@@ -1,0 +1,220 @@
+"""Evaluation metrics: SQuAD 2.0 EM/F1 for answers and ranked-retrieval metrics.
+
+Pure Python; scores are fractions in [0, 1] (the official SQuAD script reports x100).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+_PUNCTUATION = frozenset(string.punctuation)
+_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
+
+
+# --------------------------------------------------------------------------- SQuAD 2.0
+
+
+def normalize_answer(s: str) -> str:
+    """Lowercase, drop punctuation, drop articles, collapse whitespace (official order)."""
+    s = s.lower()
+    s = "".join(ch for ch in s if ch not in _PUNCTUATION)
+    s = _ARTICLES.sub(" ", s)
+    return " ".join(s.split())
+
+
+def get_tokens(s: str) -> list[str]:
+    """Tokens of the normalised answer (empty list for an empty string)."""
+    if not s:
+        return []
+    return normalize_answer(s).split()
+
+
+def exact_match(prediction: str, gold: str) -> float:
+    """1.0 if the normalised strings are equal, else 0.0 (SQuAD 2.0 ``compute_exact``)."""
+    return float(normalize_answer(gold) == normalize_answer(prediction))
+
+
+def f1_score(prediction: str, gold: str) -> float:
+    """Token-overlap F1 (SQuAD 2.0 ``compute_f1``); if either side is empty, 1.0 iff both are."""
+    gold_toks = get_tokens(gold)
+    pred_toks = get_tokens(prediction)
+    if not gold_toks or not pred_toks:
+        return float(gold_toks == pred_toks)
+    num_same = sum((Counter(gold_toks) & Counter(pred_toks)).values())
+    if num_same == 0:
+        return 0.0
+    precision = num_same / len(pred_toks)
+    recall = num_same / len(gold_toks)
+    return 2 * precision * recall / (precision + recall)
+
+
+def max_over_golds(prediction: str | None, golds: Sequence[str]) -> tuple[float, float]:
+    """(EM, F1) of ``prediction`` maximised over the gold answers.
+
+    ``None`` means "no answer" and equals ``""``. As in the official script, golds that
+    normalise to nothing are dropped and an empty gold list becomes ``[""]``, so the empty
+    prediction scores 1 only on no-answer questions.
+    """
+    pred = prediction or ""
+    candidates = [g for g in golds if normalize_answer(g)] or [""]
+    return (
+        max(exact_match(pred, g) for g in candidates),
+        max(f1_score(pred, g) for g in candidates),
+    )
+
+
+@dataclass(frozen=True)
+class QAScore:
+    """Mean EM and F1 over ``count`` examples (0.0 when ``count`` is 0)."""
+
+    em: float
+    f1: float
+    count: int
+
+
+@dataclass(frozen=True)
+class SquadBreakdown:
+    """Scores overall, on answerable (HasAns) and unanswerable (NoAns) questions, and per group."""
+
+    overall: QAScore
+    has_ans: QAScore
+    no_ans: QAScore
+    by_group: dict[str, QAScore] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QAExample:
+    """One question: a single prediction (``None`` = no answer) and its gold answers."""
+
+    question_id: str
+    prediction: str | None
+    golds: tuple[str, ...]
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class QAExampleTopK:
+    """One question with ranked predictions (best first) and its gold answers."""
+
+    question_id: str
+    predictions: tuple[str | None, ...]
+    golds: tuple[str, ...]
+    group: str | None = None
+
+
+# (em, f1, has_ans, group) per example
+_Row = tuple[float, float, bool, "str | None"]
+
+
+def _mean(rows: Sequence[_Row]) -> QAScore:
+    n = len(rows)
+    if n == 0:
+        return QAScore(em=0.0, f1=0.0, count=0)
+    return QAScore(em=sum(r[0] for r in rows) / n, f1=sum(r[1] for r in rows) / n, count=n)
+
+
+def _breakdown(rows: Sequence[_Row]) -> SquadBreakdown:
+    groups = sorted({r[3] for r in rows if r[3] is not None})
+    return SquadBreakdown(
+        overall=_mean(rows),
+        has_ans=_mean([r for r in rows if r[2]]),
+        no_ans=_mean([r for r in rows if not r[2]]),
+        by_group={g: _mean([r for r in rows if r[3] == g]) for g in groups},
+    )
+
+
+def squad_scores(examples: Sequence[QAExample]) -> SquadBreakdown:
+    """SQuAD 2.0 EM/F1 means; a question is HasAns iff it has at least one gold answer."""
+    rows: list[_Row] = []
+    for ex in examples:
+        em, f1 = max_over_golds(ex.prediction, ex.golds)
+        rows.append((em, f1, bool(ex.golds), ex.group))
+    return _breakdown(rows)
+
+
+def top_k_scores(examples: Sequence[QAExampleTopK], k: int) -> SquadBreakdown:
+    """Top-k EM/F1: each is maximised (independently) over the first ``k`` predictions.
+
+    An example with no predictions is scored as a single "no answer" prediction.
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    rows: list[_Row] = []
+    for ex in examples:
+        scores = [max_over_golds(p, ex.golds) for p in (ex.predictions[:k] or (None,))]
+        em = max(s[0] for s in scores)
+        f1 = max(s[1] for s in scores)
+        rows.append((em, f1, bool(ex.golds), ex.group))
+    return _breakdown(rows)
+
+
+# --------------------------------------------------------------------------- retrieval
+#
+# ``ranked_relevance[q][i]`` is True iff the i-th retrieved document for query q is relevant.
+# Every function returns 0.0 for an empty query list.
+
+
+def recall_at_k(ranked_relevance: Sequence[Sequence[bool]], ks: Sequence[int]) -> dict[int, float]:
+    """Single-hit recall@k for each k: fraction of queries with >= 1 relevant doc in the top k.
+
+    This is the hit-rate "recall" of Haystack 1.x / ``DocumentRecallEvaluator`` in
+    ``RecallMode.SINGLE_HIT`` (applied to the top-k list), not the multi-hit fraction of
+    relevant documents retrieved.
+    """
+    n = len(ranked_relevance)
+    result: dict[int, float] = {}
+    for k in ks:
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        hits = sum(1 for ranking in ranked_relevance if any(list(ranking)[:k]))
+        result[k] = hits / n if n else 0.0
+    return result
+
+
+def mean_reciprocal_rank(ranked_relevance: Sequence[Sequence[bool]]) -> float:
+    """Mean over queries of 1/rank of the first relevant document (0 if none is retrieved)."""
+    if not ranked_relevance:
+        return 0.0
+    total = 0.0
+    for ranking in ranked_relevance:
+        rank = next((i for i, rel in enumerate(ranking, start=1) if rel), None)
+        total += 1.0 / rank if rank is not None else 0.0
+    return total / len(ranked_relevance)
+
+
+def mean_average_precision(
+    ranked_relevance: Sequence[Sequence[bool]],
+    num_relevant: Sequence[int] | None = None,
+) -> float:
+    """Mean over queries of average precision.
+
+    AP = (sum of precision@i over the relevant positions i) / denominator, where the
+    denominator is ``num_relevant[q]`` (all relevant documents that exist) when given, else
+    the number of relevant documents *retrieved*; AP is 0 when the denominator is 0.
+
+    With ``num_relevant`` = number of distinct ground-truth documents this equals Haystack's
+    ``DocumentMAPEvaluator`` (haystack-ai 3.4 divides by the ground-truth count; earlier
+    releases divided by the relevant retrieved count, i.e. the default here). The two
+    denominators coincide whenever every relevant document is retrieved.
+    """
+    if num_relevant is not None and len(num_relevant) != len(ranked_relevance):
+        raise ValueError("num_relevant must have one entry per query")
+    if not ranked_relevance:
+        return 0.0
+    total = 0.0
+    for q, ranking in enumerate(ranked_relevance):
+        hits = 0
+        numerator = 0.0
+        for i, rel in enumerate(ranking, start=1):
+            if rel:
+                hits += 1
+                numerator += hits / i
+        denominator = hits if num_relevant is None else num_relevant[q]
+        if denominator < hits:
+            raise ValueError(f"query {q}: num_relevant={denominator} < relevant retrieved={hits}")
+        total += numerator / denominator if denominator else 0.0
+    return total / len(ranked_relevance)

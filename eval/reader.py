@@ -1,0 +1,87 @@
+"""Reader evaluation in isolation (the gold review is given) and no-answer threshold tuning."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from haystack import Document
+from tqdm.auto import tqdm
+
+from eval.metrics import QAExample, SquadBreakdown, max_over_golds, squad_scores
+from qa.readers.reader import ReviewReader
+from qa.types import Question
+
+
+@dataclass(frozen=True)
+class ReaderPrediction:
+    """The reader's ranked answers for one question (None = no answer) and the span/null margin."""
+
+    question_id: str
+    answers: tuple[str | None, ...]
+    best_span: str | None
+    #: span logit minus no-answer logit at boost 0: the answer wins while boost < margin.
+    margin: float
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return math.log(p / (1 - p))
+
+
+def predict_isolated(
+    reader: ReviewReader, questions: Sequence[Question], *, top_k: int = 3, progress: bool = True
+) -> list[ReaderPrediction]:
+    """Run the reader on each question's own review."""
+    predictions = []
+    for q in tqdm(questions, desc="Reading", unit="question", disable=not progress):
+        document = Document(content=q.review_text, meta={"item_id": q.item_id, "review_id": q.review_id})
+        answers = reader.run(query=q.question, documents=[document], top_k=top_k)["answers"]
+        spans = [a for a in answers if a.data is not None]
+        null = next(a for a in answers if a.data is None)
+        span_logit = _logit(spans[0].score) if spans else -math.inf
+        margin = (span_logit - _logit(null.score)) / reader.calibration_factor + reader.no_answer_boost
+        predictions.append(
+            ReaderPrediction(
+                question_id=q.question_id,
+                answers=tuple(a.data for a in answers),
+                best_span=spans[0].data if spans else None,
+                margin=margin,
+            )
+        )
+    return predictions
+
+
+def tune_no_answer_boost(questions: Sequence[Question], predictions: Sequence[ReaderPrediction]) -> tuple[float, float]:
+    """The boost maximising mean SQuAD F1 (as `find_best_thresh` of the SQuAD 2.0 script); returns (boost, F1)."""
+    golds = {q.question_id: tuple(a.text for a in q.answers) for q in questions}
+    span_f1 = [max_over_golds(p.best_span, golds[p.question_id])[1] for p in predictions]
+    null_f1 = [max_over_golds(None, golds[p.question_id])[1] for p in predictions]
+    order = sorted(range(len(predictions)), key=lambda i: predictions[i].margin)
+    # Boost below every margin: always answer. Raising it past margin i turns question i to no-answer.
+    score = best_score = sum(span_f1)
+    best_boost = predictions[order[0]].margin - 1.0 if order else 0.0
+    for rank, i in enumerate(order):
+        score += null_f1[i] - span_f1[i]
+        next_margin = predictions[order[rank + 1]].margin if rank + 1 < len(order) else predictions[i].margin + 2.0
+        if score > best_score:
+            best_score = score
+            best_boost = (predictions[i].margin + next_margin) / 2
+    return best_boost, best_score / max(len(predictions), 1)
+
+
+def score_predictions(questions: Sequence[Question], predictions: Sequence[ReaderPrediction]) -> SquadBreakdown:
+    """Top-1 SQuAD 2.0 EM/F1 with HasAns/NoAns and subjective/factual breakdowns."""
+    by_id = {p.question_id: p for p in predictions}
+    return squad_scores(
+        [
+            QAExample(
+                question_id=q.question_id,
+                prediction=by_id[q.question_id].answers[0] if by_id[q.question_id].answers else None,
+                golds=tuple(a.text for a in q.answers),
+                group="subjective" if q.is_subjective else "factual",
+            )
+            for q in questions
+        ]
+    )

@@ -1,0 +1,204 @@
+"""The Python API: the small facade the CLI, the UI and the evaluation harness call.
+
+from qa.api import ReviewQA
+rqa = ReviewQA()                       # settings from REVIEWQA_* variables, or pass Settings
+rqa.index_subjqa(["electronics"], source_dir=Path("data/subjqa"))
+result = rqa.ask("Is it good for reading?", item_id="B0074BW614")
+print(result.best.text, result.best.review.text)
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from haystack import Document, ExtractedAnswer, Pipeline
+from haystack.document_stores.types import DocumentStore
+
+from indexer.documents import document_to_review
+from indexer.sources.subjqa import SPLITS, load_subjqa
+from indexer.write import WriteReport, write_reviews
+from qa.config import MAX_QUESTION_CHARS, Settings
+from qa.errors import QueryError
+from qa.pipelines.definitions import PIPELINES, build_reader
+from qa.pipelines.filters import review_filters
+from qa.readers.reader import ReviewReader
+from qa.stores.factory import open_labels, open_store
+from qa.types import Answer, AskResult, LoadReport, RetrievedReview, Review
+
+
+@dataclass(frozen=True)
+class IndexSummary:
+    """What one indexing call did: per source, what was loaded, repaired, dropped and written."""
+
+    source: str
+    questions: int
+    reviews: int
+    load: LoadReport
+    write: WriteReport
+
+
+@dataclass
+class ReviewQA:
+    """Index reviews, ask questions about one product, and train readers."""
+
+    settings: Settings = field(default_factory=Settings.from_env)
+    _store: DocumentStore | None = field(default=None, init=False, repr=False)
+    _reader: ReviewReader | None = field(default=None, init=False, repr=False)
+    _pipelines: dict[str, Pipeline] = field(default_factory=dict, init=False, repr=False)
+
+    # -- store -----------------------------------------------------------------------------
+    @property
+    def store(self) -> DocumentStore:
+        """The document store (opened once; a missing index is created on first write)."""
+        if self._store is None:
+            self._store = open_store(self.settings)
+        return self._store
+
+    def pipeline(self, name: str) -> Pipeline:
+        """A named pipeline from `qa.pipelines.definitions`, built once per facade."""
+        if name not in self._pipelines:
+            if name == "retrieval":
+                self._pipelines[name] = PIPELINES[name](self.store, self.settings)
+            else:
+                self._pipelines[name] = PIPELINES[name](self.store, self.settings, reader=self.reader)
+        return self._pipelines[name]
+
+    @property
+    def reader(self) -> ReviewReader:
+        """The extractive reader (loaded once, on first use)."""
+        if self._reader is None:
+            reader = build_reader(self.settings)
+            reader.warm_up()
+            self._reader = reader
+        return self._reader
+
+    # -- indexing --------------------------------------------------------------------------
+    def index_subjqa(
+        self,
+        domains: Sequence[str],
+        *,
+        source_dir: Path,
+        splits: Sequence[str] = SPLITS,
+        progress: bool = True,
+    ) -> list[IndexSummary]:
+        """Index SubjQA reviews of `domains` and keep their gold questions as labels.
+
+        Every split is loaded and checked before anything is written, so bad input leaves the
+        store as it was.
+        """
+        loaded = [load_subjqa(source_dir, domain, split) for domain in domains for split in splits]
+        labels = open_labels(self.settings)
+        summaries = []
+        for part in loaded:
+            report = write_reviews(self.store, part.reviews, progress=progress)
+            labels.write(part.domain, part.split, part.questions)
+            summaries.append(
+                IndexSummary(
+                    source=f"subjqa/{part.domain}/{part.split}",
+                    questions=len(part.questions),
+                    reviews=len(part.reviews),
+                    load=part.report,
+                    write=report,
+                )
+            )
+        return summaries
+
+    def index_reviews(
+        self, reviews: Sequence[Review], *, source: str, load: LoadReport, progress: bool = True
+    ) -> IndexSummary:
+        """Index the user's own reviews (see `indexer.sources.user_reviews`)."""
+        report = write_reviews(self.store, reviews, progress=progress)
+        return IndexSummary(source=source, questions=0, reviews=len(reviews), load=load, write=report)
+
+    def count(self, item_id: str | None = None, split: str | None = None, domain: str | None = None) -> int:
+        """How many reviews the store holds (for one product, split and domain when given)."""
+        filters = review_filters(item_id, split, domain)
+        if filters is None:
+            return self.store.count_documents()
+        return len(self.store.filter_documents(filters))
+
+    def products(self, split: str | None = None, domain: str | None = None) -> dict[str, int]:
+        """Product ids with their number of reviews, most reviewed first."""
+        documents = self.store.filter_documents(review_filters(None, split, domain))
+        counts = Counter(str(d.meta.get("item_id")) for d in documents)
+        return dict(counts.most_common())
+
+    # -- asking ----------------------------------------------------------------------------
+    def _check_question(self, question: str, item_id: str | None, split: str | None) -> str:
+        question = question.strip()
+        if not question:
+            raise QueryError("The question is empty.")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise QueryError(f"The question has {len(question)} characters; the limit is {MAX_QUESTION_CHARS}.")
+        if item_id is not None and self.count(item_id=item_id, split=split) == 0:
+            known = list(self.products(split=split))
+            if not known:
+                raise QueryError("The index is empty. Run `reviewqa index` first.")
+            close = difflib.get_close_matches(item_id, known, n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else " `reviewqa products` lists them."
+            where = f" in split {split!r}" if split else ""
+            raise QueryError(f"No reviews of product {item_id!r}{where}.{hint}")
+        return question
+
+    def retrieve(
+        self, question: str, *, item_id: str | None, split: str | None = None, top_k: int | None = None
+    ) -> list[RetrievedReview]:
+        """The reviews of one product most relevant to the question, best first."""
+        question = self._check_question(question, item_id, split)
+        output = self.pipeline("retrieval").run({"retriever": self._retriever_inputs(question, item_id, split, top_k)})
+        return [_retrieved(d) for d in output["retriever"]["documents"]]
+
+    def ask(
+        self,
+        question: str,
+        *,
+        item_id: str | None,
+        split: str | None = None,
+        top_k_retriever: int | None = None,
+        top_k_reader: int | None = None,
+    ) -> AskResult:
+        """Answer a question from the reviews of one product (extractive pipeline)."""
+        question = self._check_question(question, item_id, split)
+        output = self.pipeline("extractive").run(
+            {
+                "retriever": self._retriever_inputs(question, item_id, split, top_k_retriever),
+                "reader": {"query": question, "top_k": top_k_reader or self.settings.top_k_reader},
+            },
+            include_outputs_from={"retriever"},
+        )
+        reviews = [_retrieved(d) for d in output["retriever"]["documents"]]
+        answers = [_answer(a) for a in output["reader"]["answers"]]
+        return AskResult(question=question, item_id=item_id, answers=answers, reviews=reviews)
+
+    def _retriever_inputs(
+        self, question: str, item_id: str | None, split: str | None, top_k: int | None
+    ) -> dict[str, Any]:
+        return {
+            "query": question,
+            "filters": review_filters(item_id, split),
+            "top_k": top_k or self.settings.top_k_retriever,
+        }
+
+
+def _retrieved(document: Document) -> RetrievedReview:
+    return RetrievedReview(
+        review=document_to_review(document), score=float(document.score or 0.0), document_id=document.id
+    )
+
+
+def _answer(answer: ExtractedAnswer) -> Answer:
+    if answer.data is None or answer.document is None:
+        return Answer(text=None, score=float(answer.score))
+    offset = answer.document_offset
+    return Answer(
+        text=answer.data,
+        score=float(answer.score),
+        review=document_to_review(answer.document),
+        start=offset.start if offset else None,
+        end=offset.end if offset else None,
+    )

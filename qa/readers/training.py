@@ -1,0 +1,200 @@
+"""Domain adaptation: fine-tune a question-answering model with transformers' Trainer.
+
+The preprocessing is the standard SQuAD 2.0 recipe: long reviews become overlapping windows
+(`max_seq_length`, `stride`), answers are located through the tokenizer's offset mapping, and a
+window without the answer (or a no-answer question) is labelled with the CLS token. The saved
+folder loads with `ExtractiveReader` and with transformers' question-answering pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from indexer.squad import SquadExample
+from qa.errors import ModelError
+from qa.readers.models import READER_INFO_FILE
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Hyper-parameters of one reader training run."""
+
+    epochs: float = 2.0
+    learning_rate: float = 1e-4
+    batch_size: int = 16
+    max_seq_length: int = 384
+    stride: int = 128
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1
+    seed: int = 42
+    max_examples: int | None = None
+
+
+@dataclass
+class TrainingRecord:
+    """What was trained, on what, and how long it took (saved as `reviewqa_reader.json`)."""
+
+    base: str
+    domains: list[str]
+    config: TrainingConfig
+    examples: int = 0
+    features: int = 0
+    seconds: float = 0.0
+    device: str = "cpu"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _Features(torch.utils.data.Dataset):
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self.rows[index]
+
+
+def _answer_token_span(
+    offsets: Sequence[tuple[int, int]], sequence_ids: Sequence[int | None], start_char: int, end_char: int
+) -> tuple[int, int] | None:
+    """Token indices of the answer inside this window's context, or None if it is not fully inside."""
+    context = [i for i, s in enumerate(sequence_ids) if s == 1]
+    if not context:
+        return None
+    first, last = context[0], context[-1]
+    if offsets[first][0] > start_char or offsets[last][1] < end_char:
+        return None
+    start = first
+    while start <= last and offsets[start][1] <= start_char:
+        start += 1
+    end = last
+    while end >= first and offsets[end][0] >= end_char:
+        end -= 1
+    return (start, end) if start <= end else None
+
+
+def build_features(tokenizer: Any, examples: Sequence[SquadExample], config: TrainingConfig) -> list[dict[str, Any]]:
+    """Tokenise examples into overflowing windows with start/end labels (CLS = no answer)."""
+    pad_right = tokenizer.padding_side == "right"
+    encoded = tokenizer(
+        [e.question.strip() for e in examples] if pad_right else [e.context for e in examples],
+        [e.context for e in examples] if pad_right else [e.question.strip() for e in examples],
+        truncation="only_second" if pad_right else "only_first",
+        max_length=config.max_seq_length,
+        stride=config.stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+    )
+    features: list[dict[str, Any]] = []
+    for i, offsets in enumerate(encoded["offset_mapping"]):
+        example = examples[encoded["overflow_to_sample_mapping"][i]]
+        input_ids = encoded["input_ids"][i]
+        cls_index = input_ids.index(tokenizer.cls_token_id) if tokenizer.cls_token_id in input_ids else 0
+        span = None
+        if example.answer_text is not None and example.answer_start is not None:
+            end_char = example.answer_start + len(example.answer_text)
+            span = _answer_token_span(offsets, encoded.sequence_ids(i), example.answer_start, end_char)
+        start_position, end_position = span if span is not None else (cls_index, cls_index)
+        row = {key: encoded[key][i] for key in encoded if key not in ("offset_mapping", "overflow_to_sample_mapping")}
+        row.update(start_positions=start_position, end_positions=end_position)
+        features.append(row)
+    return features
+
+
+def train_reader(
+    base: str,
+    examples: Sequence[SquadExample],
+    out_dir: Path,
+    *,
+    domains: Sequence[str],
+    config: TrainingConfig = TrainingConfig(),
+    device: str = "cpu",
+    progress: bool = True,
+) -> TrainingRecord:
+    """Fine-tune `base` on `examples` and save the reader to `out_dir` (atomically replaced)."""
+    from transformers import (
+        AutoModelForQuestionAnswering,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
+
+    if not examples:
+        raise ModelError("No training examples: check the domains and the data directory.")
+    if config.max_examples is not None:
+        examples = list(examples)[: config.max_examples]
+    set_seed(config.seed)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(base)
+        model = AutoModelForQuestionAnswering.from_pretrained(base)
+    except (OSError, ValueError) as error:
+        raise ModelError(f"Cannot load the base model {base!r}: {error}") from error
+
+    features = build_features(tokenizer, examples, config)
+    record = TrainingRecord(base=base, domains=list(domains), config=config, examples=len(examples))
+    record.features, record.device = len(features), device
+    with tempfile.TemporaryDirectory(prefix="reviewqa-train-") as scratch:
+        arguments = TrainingArguments(
+            output_dir=scratch,
+            num_train_epochs=config.epochs,
+            learning_rate=config.learning_rate,
+            per_device_train_batch_size=config.batch_size,
+            weight_decay=config.weight_decay,
+            warmup_steps=config.warmup_fraction,
+            save_strategy="no",
+            report_to=[],
+            logging_steps=25,
+            seed=config.seed,
+            use_cpu=device == "cpu",
+            disable_tqdm=not progress,
+            # Batches of similar length need less padding: a large saving on CPU.
+            train_sampling_strategy="group_by_length",
+        )
+        trainer = Trainer(
+            model=model,
+            args=arguments,
+            train_dataset=_Features(features),
+            data_collator=DataCollatorWithPadding(tokenizer),
+            processing_class=tokenizer,
+        )
+        started = time.perf_counter()
+        trainer.train()
+        record.seconds = round(time.perf_counter() - started, 1)
+        save_reader(trainer.model, tokenizer, record, out_dir)
+    return record
+
+
+def save_reader(model: Any, tokenizer: Any, record: TrainingRecord, out_dir: Path) -> None:
+    """Save model, tokenizer and training record; a crash never leaves a half-written folder."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}-"))
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        (staging / READER_INFO_FILE).write_text(json.dumps(asdict(record), indent=2), encoding="utf-8")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def update_reader_info(model_dir: Path, **values: Any) -> None:
+    """Add values (e.g. the tuned no-answer boost) to a trained reader's record."""
+    info_path = model_dir / READER_INFO_FILE
+    info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
+    info.setdefault("extra", {}).update(values)
+    info_path.write_text(json.dumps(info, indent=2), encoding="utf-8")
