@@ -20,15 +20,20 @@ from haystack import Document, ExtractedAnswer, Pipeline
 from haystack.document_stores.types import DocumentStore
 
 from indexer.documents import document_to_review
+from indexer.embed import EmbedReport, embed_documents
 from indexer.sources.subjqa import SPLITS, load_subjqa
 from indexer.write import WriteReport, write_reviews
-from qa.config import MAX_QUESTION_CHARS, Settings
+from qa.analysis import NlpToolkit, analyze, generative_result
+from qa.config import MAX_QUESTION_CHARS, DenseKind, Settings
 from qa.errors import QueryError
-from qa.pipelines.definitions import PIPELINES, build_reader
+from qa.nodes.types import Analysis
+from qa.pipelines.definitions import PIPELINES, build_reader, dense_kind
 from qa.pipelines.filters import review_filters
 from qa.readers.reader import ReviewReader
+from qa.retrievers.models import dense_encoders
 from qa.stores.factory import open_labels, open_store
-from qa.types import Answer, AskResult, LoadReport, RetrievedReview, Review
+from qa.stores.feedback import Feedback, FeedbackStore, open_feedback
+from qa.types import Answer, AskMode, AskResult, LoadReport, RetrievedReview, Review
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class ReviewQA:
     _store: DocumentStore | None = field(default=None, init=False, repr=False)
     _reader: ReviewReader | None = field(default=None, init=False, repr=False)
     _pipelines: dict[str, Pipeline] = field(default_factory=dict, init=False, repr=False)
+    _nlp: NlpToolkit | None = field(default=None, init=False, repr=False)
 
     # -- store -----------------------------------------------------------------------------
     @property
@@ -62,8 +68,11 @@ class ReviewQA:
     def pipeline(self, name: str) -> Pipeline:
         """A named pipeline from `qa.pipelines.definitions`, built once per facade."""
         if name not in self._pipelines:
+            self.embed()  # dense retrievers: embed the reviews that lack this encoder's vectors (once)
             if name == "retrieval":
                 self._pipelines[name] = PIPELINES[name](self.store, self.settings)
+            elif name == "generative":
+                self._pipelines[name] = PIPELINES[name](self.store, self.settings, generator=self.nlp.generator)
             else:
                 self._pipelines[name] = PIPELINES[name](self.store, self.settings, reader=self.reader)
         return self._pipelines[name]
@@ -76,6 +85,42 @@ class ReviewQA:
             reader.warm_up()
             self._reader = reader
         return self._reader
+
+    @property
+    def nlp(self) -> NlpToolkit:
+        """The generator and the NLP task components (each loaded on first use)."""
+        if self._nlp is None:
+            self._nlp = NlpToolkit(self.settings)
+        return self._nlp
+
+    def analyze(
+        self,
+        item_id: str | None,
+        task: str,
+        *,
+        text: str | None = None,
+        split: str | None = None,
+        source_lang: str = "pt",
+    ) -> Analysis:
+        """One NLP task on the reviews of a product (or on `text`); see `qa.analysis.analyze`.
+
+        Tasks: sentiment, ner, summary, pros-cons (on every review of the product, or on `text`),
+        translate (`text` is a question in `source_lang`, answered and translated back) and
+        generate (`text` is a prompt; the product's first reviews go in front of it).
+        """
+        return analyze(self, item_id, task, text=text, split=split, source_lang=source_lang)
+
+    # -- embeddings ------------------------------------------------------------------------
+    def embed(self, *, progress: bool = True, force_kind: DenseKind | None = None) -> EmbedReport | None:
+        """Embed the reviews for the configured dense retriever (or `force_kind`); None for BM25.
+
+        Only reviews without an embedding from this encoder are embedded (see `indexer.embed`).
+        """
+        kind = force_kind or dense_kind(self.settings)
+        if kind is None:
+            return None
+        encoder = dense_encoders(self.settings, kind).document
+        return embed_documents(self.store, encoder, self.settings, progress=progress)
 
     # -- indexing --------------------------------------------------------------------------
     def index_subjqa(
@@ -161,9 +206,26 @@ class ReviewQA:
         split: str | None = None,
         top_k_retriever: int | None = None,
         top_k_reader: int | None = None,
+        mode: AskMode = "extractive",
     ) -> AskResult:
-        """Answer a question from the reviews of one product (extractive pipeline)."""
+        """Answer a question from the reviews of one product.
+
+        mode "extractive": answers are spans read out of the reviews, scored by the reader.
+        mode "generative": one free-text answer written from the retrieved reviews by the generator
+        (`settings.generator_model`); its `reviews` are the reviews it used, its score 0.0.
+        """
         question = self._check_question(question, item_id, split)
+        if mode == "generative":
+            output = self.pipeline("generative").run(
+                {
+                    "retriever": self._retriever_inputs(question, item_id, split, top_k_retriever),
+                    "prompt_builder": {"query": question},
+                    "answer_builder": {"query": question},
+                }
+            )
+            return generative_result(question, item_id, output)
+        if mode != "extractive":
+            raise QueryError(f"Unknown mode {mode!r}: extractive or generative.")
         output = self.pipeline("extractive").run(
             {
                 "retriever": self._retriever_inputs(question, item_id, split, top_k_retriever),
@@ -174,6 +236,28 @@ class ReviewQA:
         reviews = [_retrieved(d) for d in output["retriever"]["documents"]]
         answers = [_answer(a) for a in output["reader"]["answers"]]
         return AskResult(question=question, item_id=item_id, answers=answers, reviews=reviews)
+
+    # -- feedback --------------------------------------------------------------------------
+    @property
+    def feedback(self) -> FeedbackStore:
+        """User feedback on answers, an append-only label file beside the index."""
+        return open_feedback(self.settings)
+
+    def record_feedback(
+        self, question: str, item_id: str | None, answer: Answer, *, correct: bool, rank: int | None = None
+    ) -> Feedback:
+        """Store (durably) that `answer` to `question` about `item_id` is right or wrong."""
+        record = Feedback.from_answer(
+            question,
+            item_id,
+            answer,
+            correct=correct,
+            rank=rank,
+            reader=self.settings.reader.model,
+            retriever=self.settings.retriever,
+        )
+        self.feedback.append(record)
+        return record
 
     def _retriever_inputs(
         self, question: str, item_id: str | None, split: str | None, top_k: int | None

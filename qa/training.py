@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -45,13 +46,89 @@ def train_and_tune(
     )
     report: dict[str, Any] = {"out": str(out_dir), "training": asdict(record)}
     if tune_on:
-        held_out = [q for d in domains for q in load_subjqa(source_dir, d, tune_on).questions][:max_tune_questions]
-        reader_settings = replace(settings.reader, model=str(out_dir), no_answer_boost=0.0)
-        reader = build_reader(replace(settings, reader=reader_settings))
-        predictions = predict_isolated(reader, held_out, progress=progress)
-        boost, f1 = tune_no_answer_boost(held_out, predictions)
-        update_reader_info(out_dir, no_answer_boost=boost, tuned_on=f"{'+'.join(domains)}/{tune_on}", tuned_f1=f1)
-        report["no_answer_boost"] = boost
-        report[f"{tune_on}_f1_at_boost_0"] = score_predictions(held_out, predictions).overall.f1
-        report[f"{tune_on}_f1_tuned"] = f1
+        report.update(tune_reader(settings, out_dir, domains, source_dir, tune_on, progress, max_tune_questions))
     return report
+
+
+def tune_reader(
+    settings: Settings,
+    model_dir: Path,
+    domains: Sequence[str],
+    source_dir: Path,
+    split: str = "dev",
+    progress: bool = True,
+    max_questions: int | None = None,
+) -> dict[str, Any]:
+    """Choose the reader's no-answer boost on `split` (never test) and record it beside the model."""
+    if split == "test":
+        raise DataError("Tuning on the test split would leak it into the model; use dev.")
+    held_out = [q for d in domains for q in load_subjqa(source_dir, d, split).questions][:max_questions]
+    reader_settings = replace(settings.reader, model=str(model_dir), no_answer_boost=0.0)
+    reader = build_reader(replace(settings, reader=reader_settings))
+    predictions = predict_isolated(reader, held_out, progress=progress)
+    boost, f1 = tune_no_answer_boost(held_out, predictions)
+    update_reader_info(model_dir, no_answer_boost=boost, tuned_on=f"{'+'.join(domains)}/{split}", tuned_f1=f1)
+    return {
+        "no_answer_boost": boost,
+        f"{split}_f1_at_boost_0": score_predictions(held_out, predictions).overall.f1,
+        f"{split}_f1_tuned": f1,
+    }
+
+
+def cross_validate(
+    settings: Settings,
+    *,
+    base: str,
+    domains: Sequence[str],
+    source_dir: Path,
+    folds: int,
+    config: TrainingConfig,
+    work_dir: Path,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """K-fold cross-validation over the train split, folds split by product (no product in two folds).
+
+    For each fold a reader is trained on the other folds and read on this one's questions. Reported
+    per fold and as mean/std: F1 at boost 0 and the best-threshold F1 (the SQuAD 2.0 script's
+    `best_f1`, an optimistic number: the threshold is chosen on the fold itself).
+    """
+    if folds < 2:
+        raise DataError("Cross-validation needs at least 2 folds.")
+    questions = [q for d in domains for q in load_subjqa(source_dir, d, "train").questions]
+    products = sorted({q.item_id for q in questions})
+    fold_of = {item: i % folds for i, item in enumerate(products)}
+    scores: list[dict[str, float]] = []
+    for fold in range(folds):
+        train = [q for q in questions if fold_of[q.item_id] != fold]
+        held_out = [q for q in questions if fold_of[q.item_id] == fold]
+        if config.max_examples is not None:
+            held_out = held_out[: config.max_examples]
+        model_dir = work_dir / f"fold-{fold}"
+        train_reader(
+            resolve_model(base).name_or_path,
+            to_training_examples(train),
+            model_dir,
+            domains=domains,
+            config=config,
+            device=resolve_device(settings.device),
+            progress=progress,
+        )
+        reader = build_reader(
+            replace(settings, reader=replace(settings.reader, model=str(model_dir), no_answer_boost=0.0))
+        )
+        predictions = predict_isolated(reader, held_out, progress=progress)
+        breakdown = score_predictions(held_out, predictions)
+        _, best_f1 = tune_no_answer_boost(held_out, predictions)
+        scores.append(
+            {
+                "questions": len(held_out),
+                "f1": breakdown.overall.f1,
+                "has_ans_f1": breakdown.has_ans.f1,
+                "best_f1": best_f1,
+            }
+        )
+    summary = {
+        key: {"mean": statistics.fmean(s[key] for s in scores), "std": statistics.pstdev(s[key] for s in scores)}
+        for key in ("f1", "has_ans_f1", "best_f1")
+    }
+    return {"folds": scores, "summary": summary, "domains": list(domains), "config": asdict(config)}

@@ -7,6 +7,10 @@ so that a framework upgrade only touches the adapters in `qa/` and `indexer/`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+#: How `ReviewQA.ask` answers: spans read out of reviews, or free text written from them.
+AskMode = Literal["extractive", "generative"]
 
 
 @dataclass(frozen=True)

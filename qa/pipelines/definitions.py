@@ -3,30 +3,126 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
-from haystack import Pipeline
-from haystack.components.retrievers.in_memory import InMemoryBM25Retriever
+from haystack import Pipeline, component
+from haystack.components.joiners import DocumentJoiner
+from haystack.components.retrievers.in_memory import InMemoryBM25Retriever, InMemoryEmbeddingRetriever
+from haystack.core.super_component import SuperComponent
 from haystack.document_stores.in_memory import InMemoryDocumentStore
 from haystack.document_stores.types import DocumentStore
 from haystack.utils import ComponentDevice
 
-from qa.config import Settings
+from qa.config import DenseKind, Settings
 from qa.device import resolve_device
 from qa.errors import StoreError
+from qa.pipelines.generative import generative_pipeline
 from qa.readers.models import read_reader_info, resolve_reader
 from qa.readers.reader import ReviewReader
 
-PipelineName = Literal["retrieval", "extractive"]
+PipelineName = Literal["retrieval", "extractive", "generative"]
 
 
-def build_retriever(store: DocumentStore, settings: Settings) -> InMemoryBM25Retriever:
-    """The retriever `settings.retriever` names, bound to `store`."""
+RETRIEVERS = ("bm25", "embedding", "dpr", "hybrid")
+
+
+def dense_kind(settings: Settings) -> DenseKind | None:
+    """The dense encoder the configured retriever needs (None for BM25)."""
+    if settings.retriever not in RETRIEVERS:
+        raise StoreError(f"Unknown retriever {settings.retriever!r}: use one of {', '.join(RETRIEVERS)}.")
     if settings.retriever == "bm25":
-        if not isinstance(store, InMemoryDocumentStore):
-            raise StoreError(f"BM25 retrieval is not implemented for {type(store).__name__}.")
-        return InMemoryBM25Retriever(document_store=store, top_k=settings.top_k_retriever)
-    raise StoreError(f"Retriever {settings.retriever!r} is not available for this store.")
+        return None
+    if settings.retriever == "hybrid":
+        return settings.hybrid_dense
+    return "embedding" if settings.retriever == "embedding" else "dpr"
+
+
+def _is_elasticsearch(store: DocumentStore) -> bool:
+    module = type(store).__module__
+    return module.startswith(("qa.stores.elasticsearch", "haystack_integrations.document_stores.elasticsearch"))
+
+
+def _bm25(store: DocumentStore, top_k: int) -> Any:
+    """BM25 of the store's backend; every backend filters by product/split before ranking."""
+    if isinstance(store, InMemoryDocumentStore):  # embedded and FAISS
+        return InMemoryBM25Retriever(document_store=store, top_k=top_k)
+    if _is_elasticsearch(store):
+        from haystack_integrations.components.retrievers.elasticsearch import ElasticsearchBM25Retriever
+
+        return ElasticsearchBM25Retriever(document_store=store, top_k=top_k)  # type: ignore[arg-type]
+    raise StoreError(f"BM25 retrieval is not implemented for {type(store).__name__}.")
+
+
+def _vector(store: DocumentStore, top_k: int) -> Any:
+    """Vector search of the store's backend (FAISS: exact within the filter; ES: exact script_score)."""
+    if isinstance(store, InMemoryDocumentStore):  # FaissDocumentStore overrides embedding_retrieval
+        return InMemoryEmbeddingRetriever(document_store=store, top_k=top_k)
+    if _is_elasticsearch(store):
+        from haystack_integrations.components.retrievers.elasticsearch import ElasticsearchEmbeddingRetriever
+
+        return ElasticsearchEmbeddingRetriever(document_store=store, top_k=top_k)  # type: ignore[arg-type]
+    raise StoreError(f"Embedding retrieval is not implemented for {type(store).__name__}.")
+
+
+@component
+class CandidateCount:
+    """Passes `top_k` on, and how many candidates each hybrid branch fetches (at least `minimum`)."""
+
+    def __init__(self, minimum: int = 20) -> None:
+        self.minimum = minimum
+
+    @component.output_types(top_k=int, candidates=int)
+    def run(self, top_k: int) -> dict[str, int]:
+        """`top_k` for the joiner, max(top_k, minimum) for the branches."""
+        return {"top_k": top_k, "candidates": max(top_k, self.minimum)}
+
+
+def _dense_pipeline(store: DocumentStore, settings: Settings, kind: DenseKind, pipeline: Pipeline) -> None:
+    from qa.retrievers.encoders import text_embedder
+    from qa.retrievers.models import dense_encoders
+
+    pipeline.add_component("query_embedder", text_embedder(dense_encoders(settings, kind).query, settings))
+    pipeline.add_component("dense", _vector(store, settings.top_k_retriever))
+    pipeline.connect("query_embedder.embedding", "dense.query_embedding")
+
+
+def build_retriever(store: DocumentStore, settings: Settings) -> Any:
+    """The retriever `settings.retriever` names, bound to `store`: one component with inputs
+    `query`, `filters`, `top_k` and output `documents`, whatever it is made of.
+
+    - bm25: the backend's BM25 retriever;
+    - embedding / dpr: question encoder -> the backend's vector search (a SuperComponent);
+    - hybrid: BM25 and the dense retriever `settings.hybrid_dense`, each fetching at least
+      `settings.hybrid_candidates` reviews, joined by reciprocal rank fusion.
+    """
+    kind = dense_kind(settings)
+    if kind is None:
+        return _bm25(store, settings.top_k_retriever)
+    pipeline = Pipeline()
+    _dense_pipeline(store, settings, kind, pipeline)
+    if settings.retriever != "hybrid":
+        return SuperComponent(
+            pipeline,
+            input_mapping={"query": ["query_embedder.text"], "filters": ["dense.filters"], "top_k": ["dense.top_k"]},
+            output_mapping={"dense.documents": "documents"},
+        )
+    pipeline.add_component("bm25", _bm25(store, settings.top_k_retriever))
+    pipeline.add_component("candidates", CandidateCount(settings.hybrid_candidates))
+    pipeline.add_component("joiner", DocumentJoiner(join_mode="reciprocal_rank_fusion"))
+    pipeline.connect("candidates.candidates", "bm25.top_k")
+    pipeline.connect("candidates.candidates", "dense.top_k")
+    pipeline.connect("candidates.top_k", "joiner.top_k")
+    pipeline.connect("bm25.documents", "joiner.documents")
+    pipeline.connect("dense.documents", "joiner.documents")
+    return SuperComponent(
+        pipeline,
+        input_mapping={
+            "query": ["bm25.query", "query_embedder.text"],
+            "filters": ["bm25.filters", "dense.filters"],
+            "top_k": ["candidates.top_k"],
+        },
+        output_mapping={"joiner.documents": "documents"},
+    )
 
 
 def build_reader(settings: Settings) -> ReviewReader:
@@ -66,4 +162,5 @@ def extractive_pipeline(store: DocumentStore, settings: Settings, reader: Review
 PIPELINES: dict[str, Callable[..., Pipeline]] = {
     "retrieval": retrieval_pipeline,
     "extractive": extractive_pipeline,
+    "generative": generative_pipeline,
 }

@@ -28,7 +28,7 @@ from qa.readers.models import READER_INFO_FILE
 class TrainingConfig:
     """Hyper-parameters of one reader training run."""
 
-    epochs: float = 2.0
+    epochs: float = 1.0
     learning_rate: float = 1e-4
     batch_size: int = 16
     max_seq_length: int = 384
@@ -37,6 +37,10 @@ class TrainingConfig:
     warmup_fraction: float = 0.1
     seed: int = 42
     max_examples: int | None = None
+    #: Keep windows of an answerable question that do not contain its answer (labelled CLS)?
+    #: HF's run_qa keeps them; on SubjQA they make 20% of all windows and push the reader
+    #: towards "no answer", so the default drops them (no-answer questions keep all windows).
+    keep_answerless_windows: bool = False
 
 
 @dataclass
@@ -104,6 +108,8 @@ def build_features(tokenizer: Any, examples: Sequence[SquadExample], config: Tra
         if example.answer_text is not None and example.answer_start is not None:
             end_char = example.answer_start + len(example.answer_text)
             span = _answer_token_span(offsets, encoded.sequence_ids(i), example.answer_start, end_char)
+        if span is None and example.answer_text is not None and not config.keep_answerless_windows:
+            continue
         start_position, end_position = span if span is not None else (cls_index, cls_index)
         row = {key: encoded[key][i] for key in encoded if key not in ("offset_mapping", "overflow_to_sample_mapping")}
         row.update(start_positions=start_position, end_positions=end_position)

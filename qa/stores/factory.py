@@ -14,7 +14,16 @@ def open_store(settings: Settings, *, create: bool = True) -> DocumentStore:
     """The document store of `settings`; with `create=False` a missing index is a StoreError."""
     if settings.store_backend == "embedded":
         return EmbeddedDocumentStore(settings.store_dir, create=create)
-    raise StoreError(f"Unknown store backend {settings.store_backend!r}.")
+    if settings.store_backend == "faiss":
+        # Same directory and documents file as the embedded store, plus the FAISS index beside it.
+        from qa.stores.faiss_store import FaissDocumentStore
+
+        return FaissDocumentStore(settings.store_dir, device=settings.device, create=create)
+    if settings.store_backend == "elasticsearch":
+        from qa.stores.elasticsearch import open_elasticsearch
+
+        return open_elasticsearch(settings.es_url, settings.es_index)
+    raise StoreError(f"Unknown store backend {settings.store_backend!r}: use embedded, faiss or elasticsearch.")
 
 
 def open_labels(settings: Settings) -> LabelStore:

@@ -36,6 +36,9 @@ REVIEWS = [
 class StoreContract:
     """Behaviour every document store backend must show."""
 
+    #: "module:function" reopening the store at a path, run in a new process by the persistence test.
+    reopen = "tests.stores.test_embedded:reopen"
+
     @pytest.fixture
     def store(self, make_store: MakeStore, tmp_path: Path) -> Any:
         store = make_store(tmp_path / "store")
@@ -73,8 +76,9 @@ class StoreContract:
 
     def test_persists_across_processes(self, make_store: MakeStore, store: Any, tmp_path: Path) -> None:
         store.delete_documents([review_to_document(REVIEWS[1]).id])
+        module, function = self.reopen.split(":")
         code = (
-            "import sys; from tests.stores.test_embedded import reopen; "
+            f"import sys; from {module} import {function} as reopen; "
             f"print(reopen({str(tmp_path / 'store')!r}).count_documents())"
         )
         root = Path(__file__).resolve().parents[2]

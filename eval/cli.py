@@ -1,0 +1,282 @@
+"""`reviewqa eval ...`: run an evaluation, print it, and write eval/results/<name>.{json,md,png}."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from qa.cli_options import (
+    DataDir,
+    Device,
+    EmbeddingModel,
+    Quiet,
+    Reader,
+    Retriever,
+    StoreBackendOption,
+    make_api,
+    make_settings,
+)
+
+eval_app = typer.Typer(help="Evaluate retrievers, readers and pipelines on gold labels.", no_args_is_help=True)
+
+Domain = Annotated[str, typer.Option(help="SubjQA domain (indexed).")]
+Split = Annotated[str, typer.Option(help="Split whose questions are asked.")]
+Limit = Annotated[int | None, typer.Option(help="Only the first N questions (a quick run).")]
+Name = Annotated[str | None, typer.Option(help="Result name (file stem in the results dir).")]
+ResultsDir = Annotated[Path, typer.Option(help="Where result files are written.")]
+RESULTS = Path("eval/results")
+
+
+def _command() -> str:
+    return "reviewqa " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _squad_rows(label: str, breakdown: Any) -> list[list[str]]:
+    parts = [("overall", breakdown.overall), ("HasAns", breakdown.has_ans), ("NoAns", breakdown.no_ans)]
+    parts += sorted(breakdown.by_group.items())
+    return [[label, part, str(s.count), f"{s.em:.3f}", f"{s.f1:.3f}"] for part, s in parts]
+
+
+def _reader_name(settings: Any) -> str:
+    from qa.readers.models import resolve_reader
+
+    return Path(resolve_reader(settings).name_or_path).name
+
+
+@eval_app.command("retriever")
+def eval_retriever(
+    domain: Domain = "electronics",
+    split: Split = "test",
+    limit: Limit = None,
+    name: Name = None,
+    results_dir: ResultsDir = RESULTS,
+    retriever: Retriever = None,
+    store: StoreBackendOption = None,
+    embedding_model: EmbeddingModel = None,
+    device: Device = None,
+    data_dir: DataDir = None,
+    quiet: Quiet = False,
+) -> None:
+    """Recall@k (k=1,3,5,10,20), MRR and MAP, with product and split filters on every query."""
+    from eval.plots import plot_recall_curves
+    from eval.results import table, write_result
+    from eval.retriever import KS, evaluate_retriever
+    from qa.stores.factory import open_labels
+    from qa.types import RetrievedReview
+
+    settings = make_settings(
+        data_dir, device=device, retriever=retriever, store_backend=store, embedding_model=embedding_model
+    )
+    api = make_api(settings)
+    questions = open_labels(settings).read(domain, split)[:limit]
+
+    def retrieve(question: str, item_id: str, split_: str, top_k: int) -> list[RetrievedReview]:
+        return api.retrieve(question, item_id=item_id, split=split_, top_k=top_k)
+
+    result = evaluate_retriever(retrieve, questions, progress=not quiet)
+    rows = [
+        [
+            definition,
+            str(n),
+            *(f"{result.recall[definition][k]:.3f}" for k in KS),
+            f"{result.mrr[definition]:.3f}",
+            f"{result.map[definition]:.3f}",
+        ]
+        for definition, n in result.queries.items()
+    ]
+    markdown = table(["definition", "queries", *(f"R@{k}" for k in KS), "MRR", "MAP"], rows)
+    name = name or f"retriever-{settings.retriever}-{domain}-{split}"
+    config = {
+        "retriever": settings.retriever,
+        "domain": domain,
+        "split": split,
+        "limit": limit,
+        "filters": ["item_id", "split"],
+    }
+    write_result(
+        name,
+        kind="retriever",
+        command=_command(),
+        config=config,
+        metrics=result,
+        markdown=markdown,
+        results_dir=results_dir,
+    )
+    plot_recall_curves(
+        {settings.retriever: result.recall["answer_in_document"]},
+        results_dir / f"{name}.png",
+        f"{domain} {split}: recall@k (answer in review)",
+    )
+    typer.echo(f"retriever={settings.retriever} domain={domain} split={split} (product and split filters)")
+    typer.echo(markdown)
+
+
+@eval_app.command("reader")
+def eval_reader(
+    domain: Domain = "electronics",
+    split: Split = "test",
+    limit: Limit = None,
+    name: Name = None,
+    reader: Reader = None,
+    results_dir: ResultsDir = RESULTS,
+    device: Device = None,
+    data_dir: DataDir = None,
+    quiet: Quiet = False,
+) -> None:
+    """SQuAD 2.0 EM/F1 of the reader alone (gold review given): overall, HasAns, NoAns, by subjectivity."""
+    from eval.metrics import QAExampleTopK, top_k_scores
+    from eval.plots import plot_score_bars
+    from eval.reader import predict_isolated, score_predictions
+    from eval.results import table, write_result
+    from qa.stores.factory import open_labels
+
+    settings = make_settings(data_dir, reader_model=reader, device=device)
+    api = make_api(settings)
+    questions = open_labels(settings).read(domain, split)[:limit]
+    predictions = predict_isolated(api.reader, questions, progress=not quiet)
+    top1 = score_predictions(questions, predictions)
+    golds = {q.question_id: tuple(a.text for a in q.answers) for q in questions}
+    top3 = top_k_scores([QAExampleTopK(p.question_id, p.answers, golds[p.question_id]) for p in predictions], 3)
+    model = _reader_name(settings)
+    name = name or f"reader-{model}-{domain}-{split}"
+    rows = _squad_rows("top-1", top1) + _squad_rows("top-3", top3)[:3]
+    markdown = table(["answers", "part", "questions", "EM", "F1"], rows)
+    config = {
+        "reader": api.reader.model_name_or_path,
+        "no_answer_boost": api.reader.no_answer_boost,
+        "max_answer_tokens": api.reader.max_answer_tokens,
+        "domain": domain,
+        "split": split,
+        "limit": limit,
+    }
+    write_result(
+        name,
+        kind="reader",
+        command=_command(),
+        config=config,
+        metrics={"top1": top1, "top3": top3},
+        markdown=markdown,
+        results_dir=results_dir,
+    )
+    plot_score_bars(
+        {model: {"overall": top1.overall.f1, "HasAns": top1.has_ans.f1, "NoAns": top1.no_ans.f1}},
+        results_dir / f"{name}.png",
+        f"reader F1, {domain} {split}",
+        ["overall", "HasAns", "NoAns"],
+    )
+    typer.echo(markdown)
+
+
+@eval_app.command("pipeline")
+def eval_pipeline(
+    domain: Domain = "electronics",
+    split: Split = "test",
+    limit: Limit = None,
+    name: Name = None,
+    top_k_retriever: Annotated[int, typer.Option(min=1)] = 10,
+    reader: Reader = None,
+    results_dir: ResultsDir = RESULTS,
+    retriever: Retriever = None,
+    store: StoreBackendOption = None,
+    embedding_model: EmbeddingModel = None,
+    device: Device = None,
+    data_dir: DataDir = None,
+    quiet: Quiet = False,
+) -> None:
+    """Retriever top-k feeding the reader: top-1 and top-3 EM/F1 with the same breakdowns."""
+    from eval.pipeline import evaluate_pipeline
+    from eval.results import table, write_result
+    from qa.stores.factory import open_labels
+    from qa.types import AskResult
+
+    settings = make_settings(
+        data_dir,
+        reader_model=reader,
+        device=device,
+        retriever=retriever,
+        store_backend=store,
+        embedding_model=embedding_model,
+    )
+    api = make_api(settings)
+    questions = open_labels(settings).read(domain, split)[:limit]
+
+    def ask(question: str, item_id: str, split_: str) -> AskResult:
+        return api.ask(question, item_id=item_id, split=split_, top_k_retriever=top_k_retriever, top_k_reader=3)
+
+    result = evaluate_pipeline(ask, questions, progress=not quiet)
+    model = _reader_name(settings)
+    name = name or f"pipeline-{settings.retriever}{top_k_retriever}-{model}-{domain}-{split}"
+    markdown = table(
+        ["answers", "part", "groups", "EM", "F1"],
+        _squad_rows("top-1", result.top1) + _squad_rows("top-3", result.top3)[:3],
+    )
+    config = {
+        "retriever": settings.retriever,
+        "top_k_retriever": top_k_retriever,
+        "reader": model,
+        "domain": domain,
+        "split": split,
+        "limit": limit,
+    }
+    write_result(
+        name,
+        kind="pipeline",
+        command=_command(),
+        config=config,
+        metrics=result,
+        markdown=markdown,
+        results_dir=results_dir,
+    )
+    typer.echo(markdown)
+
+
+@eval_app.command(
+    "retrievers", context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+)
+def eval_retrievers(ctx: typer.Context) -> None:
+    """Compare BM25, MiniLM, MPNet, trained DPR and hybrids (options: `python -m eval.compare_retrievers -h`)."""
+    from eval.compare_retrievers import main as compare_main
+
+    code = compare_main(ctx.args)
+    if code:
+        raise typer.Exit(code)
+
+
+@eval_app.command("report")
+def eval_report(results_dir: ResultsDir = RESULTS) -> None:
+    """The table of every result in the results dir, plus combined plots."""
+    from eval.plots import plot_recall_curves, plot_score_bars
+    from eval.results import load_results, table
+
+    results = load_results(results_dir)
+    if not results:
+        typer.echo(f"No results in {results_dir}. Run `reviewqa eval retriever|reader|pipeline` first.")
+        return
+    rows, curves, bars = [], {}, {}
+    for r in results:
+        m = r["metrics"]
+        if r["kind"] == "retriever":
+            recall = {int(k): v for k, v in m["recall"]["answer_in_document"].items()}
+            curves[r["name"]] = recall
+            summary = "R@1/3/5/10 " + "/".join(f"{recall[k]:.3f}" for k in (1, 3, 5, 10))
+        elif r["kind"] in ("reader", "pipeline"):
+            top1 = m["top1"]
+            bars[r["name"]] = {
+                p: top1[k]["f1"] for p, k in (("overall", "overall"), ("HasAns", "has_ans"), ("NoAns", "no_ans"))
+            }
+            summary = (
+                f"top-1 EM/F1 {top1['overall']['em']:.3f}/{top1['overall']['f1']:.3f}, "
+                f"HasAns F1 {top1['has_ans']['f1']:.3f}, NoAns F1 {top1['no_ans']['f1']:.3f}"
+            )
+        else:
+            summary = ", ".join(f"{k}={v}" for k, v in m.items() if isinstance(v, int | float))
+        rows.append([r["name"], r["kind"], summary, f"`{r['command']}`"])
+    typer.echo(table(["result", "kind", "summary", "command"], rows))
+    if curves:
+        plot_recall_curves(curves, results_dir / "report-recall.png", "recall@k (answer in review)")
+    if bars:
+        plot_score_bars(bars, results_dir / "report-f1.png", "top-1 F1", ["overall", "HasAns", "NoAns"])

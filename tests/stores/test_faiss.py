@@ -1,0 +1,130 @@
+"""The FAISS store against the store contract, exact filtered search, and safe persistence."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from haystack import Document
+
+from qa.pipelines.filters import review_filters
+from qa.stores.embedded import EmbeddedDocumentStore
+from qa.stores.faiss_store import VECTORS_FILE, FaissDocumentStore
+from tests.stores.contract import StoreContract
+
+
+def reopen(path: str) -> FaissDocumentStore:
+    """Open an existing FAISS store (used by the cross-process test)."""
+    return FaissDocumentStore(path, device="cpu", create=False)
+
+
+class TestFaissStore(StoreContract):
+    reopen = "tests.stores.test_faiss:reopen"
+
+    @pytest.fixture
+    def make_store(self):
+        return lambda path: FaissDocumentStore(path, device="cpu")
+
+
+def _corpus(n: int = 400, dim: int = 16, products: int = 8, seed: int = 0) -> list[Document]:
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(n, dim)).astype(np.float32)
+    return [
+        Document(
+            id=f"d{i}",
+            content=f"review {i}",
+            embedding=vectors[i].tolist(),
+            meta={"item_id": f"P{i % products}", "split": "test" if i % 3 else "train"},
+        )
+        for i in range(n)
+    ]
+
+
+def _brute_force(docs: list[Document], query: np.ndarray, item: str, split: str, top_k: int) -> list[str]:
+    chosen = [d for d in docs if d.meta["item_id"] == item and d.meta["split"] == split]
+    matrix = np.asarray([d.embedding for d in chosen])
+    scores = matrix @ query / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(query))
+    order = np.argsort(-scores)[:top_k]
+    return [chosen[i].id for i in order]
+
+
+def test_filtered_search_is_exact(tmp_path: Path) -> None:
+    docs = _corpus()
+    store = FaissDocumentStore(tmp_path, device="cpu")
+    store.write_documents(docs)
+    rng = np.random.default_rng(1)
+    for trial in range(20):
+        query = rng.normal(size=16).astype(np.float32)
+        item, split = f"P{trial % 8}", ("test", "train")[trial % 2]
+        expected = _brute_force(docs, query, item, split, 10)
+        found = store.embedding_retrieval(query.tolist(), filters=review_filters(item, split), top_k=10)
+        assert [d.id for d in found] == expected  # never short: the filter runs before the search
+        assert all(d.meta["item_id"] == item and d.embedding is None for d in found)
+    everything = store.embedding_retrieval(query.tolist(), top_k=5)
+    assert [d.id for d in everything] == [
+        d.id for d in sorted(docs, key=lambda d: -float(np.dot(d.embedding, query) / np.linalg.norm(d.embedding)))
+    ][:5]
+
+
+def test_vectors_persist_and_follow_updates(tmp_path: Path) -> None:
+    docs = _corpus(60)
+    store = FaissDocumentStore(tmp_path, device="cpu")
+    store.write_documents(docs)
+    assert (tmp_path / VECTORS_FILE).is_file()
+    query = np.ones(16, dtype=np.float32).tolist()
+    before = [d.id for d in store.embedding_retrieval(query, filters=review_filters("P1", "test"), top_k=3)]
+
+    again = reopen(str(tmp_path))
+    assert not again._rebuild  # the saved index was valid and reused
+    assert [d.id for d in again.embedding_retrieval(query, filters=review_filters("P1", "test"), top_k=3)] == before
+
+    again.delete_documents([before[0]])
+    moved = Document(id=before[1], content="x", embedding=[-v for v in query], meta=docs[int(before[1][1:])].meta)
+    again.write_documents([moved], policy=__import__("haystack").document_stores.types.DuplicatePolicy.OVERWRITE)
+    after = [d.id for d in again.embedding_retrieval(query, filters=review_filters("P1", "test"), top_k=3)]
+    assert before[0] not in after and after[-1] != before[1] and before[2] in after
+
+
+def test_stale_or_broken_vector_file_is_rebuilt(tmp_path: Path) -> None:
+    docs = _corpus(40)
+    FaissDocumentStore(tmp_path, device="cpu").write_documents(docs[:20])
+    # Documents changed behind the index's back (e.g. a crash between the two renames).
+    EmbeddedDocumentStore(tmp_path).write_documents(docs[20:])
+    store = reopen(str(tmp_path))
+    assert store._rebuild
+    found = store.embedding_retrieval(docs[30].embedding or [], top_k=1)
+    assert found[0].id == "d30"
+    (tmp_path / VECTORS_FILE).write_bytes(b"garbage")
+    assert reopen(str(tmp_path)).embedding_retrieval(docs[3].embedding or [], top_k=1)[0].id == "d3"
+
+
+def test_crash_while_saving_vectors_keeps_the_previous_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = _corpus(20)
+    store = FaissDocumentStore(tmp_path, device="cpu")
+    store.write_documents(docs[:10])
+    real_replace = os.replace
+
+    def crash_on_vectors(source: str, target: str) -> None:
+        if str(target).endswith(VECTORS_FILE):
+            raise OSError("disk full")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", crash_on_vectors)
+    with pytest.raises(OSError, match="disk full"):
+        store.write_documents(docs[10:])
+    monkeypatch.undo()
+    reopened = reopen(str(tmp_path))
+    assert reopened.count_documents() == 20  # the documents file was written; the index is rebuilt from it
+    assert reopened.embedding_retrieval(docs[15].embedding or [], top_k=1)[0].id == "d15"
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+
+
+def test_query_of_another_size_is_a_clear_error(tmp_path: Path) -> None:
+    from qa.errors import StoreError
+
+    store = FaissDocumentStore(tmp_path, device="cpu")
+    store.write_documents(_corpus(5))
+    with pytest.raises(StoreError, match="another model"):
+        store.embedding_retrieval([0.1, 0.2], top_k=1)
