@@ -51,7 +51,7 @@ DEFAULT_GENERATE_PROMPT = "In two sentences, what do buyers say about this produ
 #: Reviews (and characters of each) put in front of a free-generation prompt about a product.
 GENERATE_CONTEXT_REVIEWS = 3
 GENERATE_CONTEXT_CHARS = 600
-GENERATE_MAX_NEW_TOKENS = 128
+GENERATE_MAX_NEW_TOKENS = 96
 
 
 @dataclass

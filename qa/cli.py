@@ -190,6 +190,9 @@ def train_reader(
     tune_on: Annotated[str, typer.Option(help="Split to tune the no-answer threshold on ('none' to skip).")] = "dev",
     out: Annotated[Path | None, typer.Option(help="Output folder (default: the data dir's reader).")] = None,
     folds: Annotated[int, typer.Option(help="K > 1: k-fold cross-validation over train (by product) instead.")] = 1,
+    keep_answerless_windows: Annotated[
+        bool, typer.Option(help="Also train on windows of answerable questions that miss the answer (as HF run_qa).")
+    ] = False,
     subjqa_dir: SubjqaDir = None,
     device: Device = None,
     data_dir: DataDir = None,
@@ -203,7 +206,11 @@ def train_reader(
     settings = make_settings(data_dir, subjqa_dir=subjqa_dir, device=device)
     domain_list = [d.strip() for d in domains.split(",") if d.strip()]
     config = TrainingConfig(
-        epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, max_examples=max_examples
+        epochs=epochs,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        max_examples=max_examples,
+        keep_answerless_windows=keep_answerless_windows,
     )
     source_dir = resolve_subjqa_dir(settings, domain_list)
     if folds > 1:

@@ -13,6 +13,8 @@ from qa.types import Review
 
 #: Google Chromecast: 9 reviews in electronics test.
 CHROMECAST = "B00DR0PDNE"
+#: Bluetooth headsets: 15 distinct reviews (pros and cons read all of them, so a smaller product keeps it quick).
+HEADSET = "B009A5204K"
 #: An iPod shuffle with one review, in electronics train: "The battery holds the charge for 15 hours."
 SHUFFLE = "B0097BEECI"
 

@@ -8,19 +8,19 @@ from qa.api import ReviewQA
 from qa.nodes.pros_cons import ProsConsExtractor
 from qa.nodes.sentiment import SentimentClassifier
 from qa.nodes.types import ProsCons
-from tests.nodes.conftest import CHROMECAST, distinct_reviews
+from tests.nodes.conftest import HEADSET, distinct_reviews
 
 
 def test_pros_and_cons_come_from_the_products_reviews(reader_api: ReviewQA) -> None:
-    report = reader_api.analyze(CHROMECAST, "pros-cons")
+    report = reader_api.analyze(HEADSET, "pros-cons")
     assert isinstance(report, ProsCons)
-    assert report.reviews == distinct_reviews(reader_api, CHROMECAST)
+    assert report.reviews == distinct_reviews(reader_api, HEADSET)
     found = report.pros + report.cons
     assert found, "the reader found neither pros nor cons"
     for aspect in found:
         assert aspect.support == len({e.review.review_id for e in aspect.evidence}) >= 1
         for evidence in aspect.evidence:
-            assert evidence.review.item_id == CHROMECAST and evidence.review.review_id
+            assert evidence.review.item_id == HEADSET and evidence.review.review_id
             assert evidence.start is not None and evidence.end is not None
             assert evidence.review.text[evidence.start : evidence.end].strip()
     vader = SentimentClassifier()
