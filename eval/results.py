@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from qa.stores.labels import write_atomic
+from qa.stores.atomic import write_atomic
 
 DEFAULT_RESULTS_DIR = Path("eval/results")
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +24,7 @@ from haystack.document_stores.in_memory import InMemoryDocumentStore
 from haystack.document_stores.types import DuplicatePolicy
 
 from qa.errors import StoreError
+from qa.stores.atomic import write_atomic
 
 FORMAT_VERSION = 1
 STORE_FILE = "documents.rqa"
@@ -104,16 +103,7 @@ class EmbeddedDocumentStore(InMemoryDocumentStore):
             embeddings=np.asarray(vectors, dtype=np.float32).reshape(len(vectors), dim),
             embedded_rows=np.asarray(embedded_rows, dtype=np.int64),
         )
-        handle, temporary = tempfile.mkstemp(dir=self.path, prefix=".documents-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(buffer.getbuffer())
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.file)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomic(self.file, buffer.getvalue())
         self._dirty = False
 
     @contextmanager

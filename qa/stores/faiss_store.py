@@ -23,8 +23,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +33,7 @@ from haystack.document_stores.types import DuplicatePolicy
 
 from qa.config import DevicePreference
 from qa.errors import StoreError
+from qa.stores.atomic import write_atomic
 from qa.stores.embedded import EmbeddedDocumentStore
 
 VECTORS_FILE = "vectors.rqa"
@@ -227,16 +226,7 @@ class FaissDocumentStore(EmbeddedDocumentStore):
             index=self._faiss.serialize_index(index),
             ids=np.asarray(sorted(self._ids), dtype=np.int64),
         )
-        handle, temporary = tempfile.mkstemp(dir=self.path, prefix=".vectors-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(buffer.getbuffer())
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.vectors_file)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomic(self.vectors_file, buffer.getvalue())
 
     def _stamp(self) -> list[int]:
         stat = self.file.stat()

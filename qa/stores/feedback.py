@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from qa.config import Settings
 from qa.errors import DataError, StoreError
-from qa.stores.labels import write_atomic
+from qa.stores.atomic import write_atomic
 from qa.types import Answer
 
 FEEDBACK_FILE = "feedback.jsonl"

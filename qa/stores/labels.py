@@ -7,33 +7,17 @@ Haystack 3.x document stores have no label type, so labels live in JSON-lines fi
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
 from qa.errors import StoreError
+from qa.stores.atomic import write_atomic
 from qa.types import GoldAnswer, Question
 
 
 def _question_from_dict(data: dict) -> Question:
     answers = tuple(GoldAnswer(**a) for a in data.pop("answers"))
     return Question(answers=answers, **data)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` so that a crash never leaves a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class LabelStore:
