@@ -35,6 +35,15 @@ def _device(settings: Settings) -> ComponentDevice:
     return ComponentDevice.from_str(resolve_device(settings.device))
 
 
+def _load_dpr(class_name: str, model: str, device: str) -> tuple[Any, Any]:
+    """Tokenizer and encoder (in eval mode, on `device`) of a transformers DPR checkpoint."""
+    import transformers
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(model)
+    encoder: Any = getattr(transformers, class_name).from_pretrained(model)
+    return tokenizer, encoder.to(device).eval()
+
+
 @component
 class DPRTextEmbedder:
     """Embeds a question with a transformers DPRQuestionEncoder checkpoint (pooler output)."""
@@ -49,11 +58,7 @@ class DPRTextEmbedder:
     def warm_up(self) -> None:
         """Load the encoder and tokenizer (once)."""
         if self._encoder is None:
-            from transformers import AutoTokenizer, DPRQuestionEncoder
-
-            self._tokenizer = AutoTokenizer.from_pretrained(self.model)
-            encoder: Any = DPRQuestionEncoder.from_pretrained(self.model)
-            self._encoder = encoder.to(self.device).eval()
+            self._tokenizer, self._encoder = _load_dpr("DPRQuestionEncoder", self.model, self.device)
 
     @component.output_types(embedding=list[float])
     def run(self, text: str) -> dict[str, list[float]]:
@@ -90,11 +95,7 @@ class DPRDocumentEmbedder:
     def warm_up(self) -> None:
         """Load the encoder and tokenizer (once)."""
         if self._encoder is None:
-            from transformers import AutoTokenizer, DPRContextEncoder
-
-            self._tokenizer = AutoTokenizer.from_pretrained(self.model)
-            encoder: Any = DPRContextEncoder.from_pretrained(self.model)
-            self._encoder = encoder.to(self.device).eval()
+            self._tokenizer, self._encoder = _load_dpr("DPRContextEncoder", self.model, self.device)
 
     @component.output_types(documents=list[Document])
     def run(self, documents: list[Document]) -> dict[str, list[Document]]:
