@@ -234,16 +234,28 @@ def eval_pipeline(
     typer.echo(markdown)
 
 
-@eval_app.command(
-    "retrievers", context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
-)
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+
+def _exit_with(code: int) -> None:
+    if code:
+        raise typer.Exit(code)
+
+
+@eval_app.command("retrievers", context_settings=_PASS_THROUGH)
 def eval_retrievers(ctx: typer.Context) -> None:
     """Compare BM25, MiniLM, MPNet, trained DPR and hybrids (options: `python -m eval.compare_retrievers -h`)."""
     from eval.compare_retrievers import main as compare_main
 
-    code = compare_main(ctx.args)
-    if code:
-        raise typer.Exit(code)
+    _exit_with(compare_main(ctx.args))
+
+
+@eval_app.command("readers", context_settings=_PASS_THROUGH)
+def eval_readers(ctx: typer.Context) -> None:
+    """Choose among trained readers and no-answer priors on dev, report test (`python -m eval.reader_study -h`)."""
+    from eval.reader_study import main as study_main
+
+    _exit_with(study_main(ctx.args))
 
 
 @eval_app.command("report")

@@ -26,7 +26,7 @@ from haystack import Document
 from tqdm.auto import tqdm
 
 from eval.metrics import QAExample, get_tokens, max_over_golds, squad_scores
-from eval.results import DEFAULT_RESULTS_DIR, table, write_result
+from eval.results import add_run_arguments, table, write_result
 from qa.pipelines.generative import PROMPT_TEMPLATE, is_no_answer
 from qa.types import Question
 
@@ -277,12 +277,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--contexts", default="gold,bm25", help="comma-separated: gold, bm25")
     parser.add_argument("--top-k", type=int, default=3, help="reviews retrieved for the bm25 context")
     parser.add_argument("--generator", default=None, help="generator model (default: settings, auto = SmolLM2)")
-    parser.add_argument("--device", default=None)
     parser.add_argument("--data-dir", type=Path, default=None, help="indexed data dir (default: a scratch one)")
-    parser.add_argument("--subjqa-dir", type=Path, default=None)
-    parser.add_argument("--name", default=None, help="result file stem (default generative-<model>)")
-    parser.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR)
-    parser.add_argument("--quiet", action="store_true")
+    add_run_arguments(parser, None)  # --name default: generative-<model>
     parser.add_argument("--rescore", type=Path, default=None, help="score a result JSON's stored replies again")
     args = parser.parse_args(argv)
     if args.rescore is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import subprocess
@@ -81,3 +82,12 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, default_name: str | None) -> None:
+    """The options every evaluation script shares: data, device, where and under which name to write."""
+    parser.add_argument("--subjqa-dir", type=Path, default=None)
+    parser.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR)
+    parser.add_argument("--name", default=default_name, help="Result file stem.")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--quiet", "-q", action="store_true")

@@ -16,6 +16,7 @@ from qa.cli_options import (
     Device,
     Domains,
     EmbeddingModel,
+    NoAnswerPrior,
     Quiet,
     Reader,
     Retriever,
@@ -193,6 +194,13 @@ def train_reader(
     keep_answerless_windows: Annotated[
         bool, typer.Option(help="Also train on windows of answerable questions that miss the answer (as HF run_qa).")
     ] = False,
+    bf16: Annotated[
+        bool, typer.Option(help="bfloat16 mixed precision: faster on CPUs with AVX512-BF16/AMX and recent GPUs.")
+    ] = False,
+    no_answer_prior: NoAnswerPrior = "train",
+    save_every_epoch: Annotated[
+        bool, typer.Option(help="Also save OUT-epochN after each epoch, to choose the epoch count on dev.")
+    ] = False,
     subjqa_dir: SubjqaDir = None,
     device: Device = None,
     data_dir: DataDir = None,
@@ -211,6 +219,8 @@ def train_reader(
         batch_size=batch_size,
         max_examples=max_examples,
         keep_answerless_windows=keep_answerless_windows,
+        bf16=bf16,
+        save_every_epoch=save_every_epoch,
     )
     source_dir = resolve_subjqa_dir(settings, domain_list)
     if folds > 1:
@@ -238,6 +248,7 @@ def train_reader(
         config=config,
         tune_on=None if tune_on == "none" else tune_on,
         progress=not quiet,
+        no_answer_prior=no_answer_prior,
     )
     typer.echo(json.dumps(report, indent=2))
 
@@ -247,6 +258,7 @@ def tune_reader(
     model: Annotated[Path | None, typer.Option(help="Reader folder to tune (default: the data dir's reader).")] = None,
     domains: Annotated[str, typer.Option(help="Comma-separated SubjQA domains to tune on.")] = "electronics",
     split: Annotated[str, typer.Option(help="Held-out split (never test).")] = "dev",
+    no_answer_prior: NoAnswerPrior = "train",
     subjqa_dir: SubjqaDir = None,
     device: Device = None,
     data_dir: DataDir = None,
@@ -259,7 +271,8 @@ def tune_reader(
     settings = make_settings(data_dir, subjqa_dir=subjqa_dir, device=device)
     domain_list = [d.strip() for d in domains.split(",") if d.strip()]
     model_dir = model or settings.default_reader_dir
-    report = tune(settings, model_dir, domain_list, resolve_subjqa_dir(settings, domain_list), split, not quiet)
+    source_dir = resolve_subjqa_dir(settings, domain_list)
+    report = tune(settings, model_dir, domain_list, source_dir, split, not quiet, no_answer_prior=no_answer_prior)
     typer.echo(json.dumps(report, indent=2))
 
 

@@ -21,6 +21,13 @@ SubjqaDir = Annotated[
 Domains = Annotated[list[str] | None, typer.Option("--domain", "-d", help="SubjQA domain (repeatable).")]
 Device = Annotated[str | None, typer.Option("--device", help="auto (CUDA when present), cpu or cuda.")]
 Reader = Annotated[str | None, typer.Option("--reader", help="Reader: a local folder or a hub id (default: auto).")]
+NoAnswerPrior = Annotated[
+    str,
+    typer.Option(
+        "--no-answer-prior",
+        help="No-answer share to tune the threshold for: train (the train splits' share), held-out, or a number.",
+    ),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 Retriever = Annotated[str | None, typer.Option("--retriever", help="bm25 (default), embedding, dpr or hybrid.")]
 StoreBackendOption = Annotated[

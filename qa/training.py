@@ -8,7 +8,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from eval.reader import predict_isolated, score_predictions, tune_no_answer_boost
+from eval.reader import no_answer_share, predict_isolated, score_predictions, tune_no_answer_boost
 from indexer.sources.subjqa import load_subjqa
 from indexer.squad import to_training_examples
 from qa.config import Settings
@@ -30,10 +30,12 @@ def train_and_tune(
     tune_on: str | None = "dev",
     progress: bool = True,
     max_tune_questions: int | None = None,
+    no_answer_prior: str = "train",
 ) -> dict[str, Any]:
     """Fine-tune `base` on the train splits of `domains`, then tune no-answer on `tune_on`."""
     if tune_on == "test":
         raise DataError("Tuning on the test split would leak it into the model; use dev.")
+    resolve_no_answer_prior(no_answer_prior, domains, source_dir)  # a bad value fails before training
     questions = [q for d in domains for q in load_subjqa(source_dir, d, "train").questions]
     record = train_reader(
         resolve_model(base).name_or_path,
@@ -46,7 +48,9 @@ def train_and_tune(
     )
     report: dict[str, Any] = {"out": str(out_dir), "training": asdict(record)}
     if tune_on:
-        report.update(tune_reader(settings, out_dir, domains, source_dir, tune_on, progress, max_tune_questions))
+        report.update(
+            tune_reader(settings, out_dir, domains, source_dir, tune_on, progress, max_tune_questions, no_answer_prior)
+        )
     return report
 
 
@@ -58,21 +62,47 @@ def tune_reader(
     split: str = "dev",
     progress: bool = True,
     max_questions: int | None = None,
+    no_answer_prior: str = "train",
 ) -> dict[str, Any]:
-    """Choose the reader's no-answer boost on `split` (never test) and record it beside the model."""
+    """Choose the reader's no-answer boost on `split` (never test) and record it beside the model.
+
+    `no_answer_prior` sets the no-answer share the threshold is tuned for: "train" (the share in
+    the train splits of `domains`, the default: far more questions than dev, whose mix differs),
+    "held-out" (the tuning split's own mix, as the SQuAD 2.0 script's `best_f1`), or a number.
+    """
     if split == "test":
         raise DataError("Tuning on the test split would leak it into the model; use dev.")
+    share = resolve_no_answer_prior(no_answer_prior, domains, source_dir)
     held_out = [q for d in domains for q in load_subjqa(source_dir, d, split).questions][:max_questions]
     reader_settings = replace(settings.reader, model=str(model_dir), no_answer_boost=0.0)
     reader = build_reader(replace(settings, reader=reader_settings))
     predictions = predict_isolated(reader, held_out, progress=progress)
-    boost, f1 = tune_no_answer_boost(held_out, predictions)
-    update_reader_info(model_dir, no_answer_boost=boost, tuned_on=f"{'+'.join(domains)}/{split}", tuned_f1=f1)
+    boost, f1 = tune_no_answer_boost(held_out, predictions, no_answer_share=share)
+    tuned_on = f"{'+'.join(domains)}/{split}"
+    update_reader_info(
+        model_dir, no_answer_boost=boost, tuned_on=tuned_on, tuned_f1=f1, no_answer_prior=no_answer_prior
+    )
     return {
         "no_answer_boost": boost,
+        "no_answer_share": share if share is not None else no_answer_share(held_out),
         f"{split}_f1_at_boost_0": score_predictions(held_out, predictions).overall.f1,
         f"{split}_f1_tuned": f1,
     }
+
+
+def resolve_no_answer_prior(prior: str, domains: Sequence[str], source_dir: Path) -> float | None:
+    """The no-answer share to tune for: from the train splits, None for the held-out mix, or a number."""
+    if prior == "train":
+        return no_answer_share([q for d in domains for q in load_subjqa(source_dir, d, "train").questions])
+    if prior == "held-out":
+        return None
+    try:
+        share = float(prior)
+    except ValueError:
+        share = -1.0
+    if not 0.0 < share < 1.0:
+        raise DataError(f"--no-answer-prior must be 'train', 'held-out' or a number in (0, 1), not {prior!r}.")
+    return share
 
 
 def cross_validate(

@@ -51,6 +51,9 @@ class Question:
     split: str
     answers: tuple[GoldAnswer, ...] = ()
     is_subjective: bool = False
+    #: Annotators who found no answer. SubjQA has two per question and they often disagree:
+    #: in electronics test, 142 of 358 questions have one span and one "no answer".
+    no_answer_votes: int = 0
 
     @property
     def is_answerable(self) -> bool:

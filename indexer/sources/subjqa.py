@@ -115,9 +115,11 @@ def _group_rows(rows: Iterable[dict[str, str]], domain: str, split: str) -> Subj
         first = rows_of_question[0]
         text = strip_no_answer_token(first["review"])
         answers: list[GoldAnswer] = []
+        no_answer_votes = 0
         for row in rows_of_question:
             rows_read += 1
             if row["human_ans_spans"].strip() == NO_ANSWER_TOKEN:
+                no_answer_votes += 1
                 continue
             span = _parse_span(row["human_ans_indices"])
             if span is None:
@@ -146,6 +148,7 @@ def _group_rows(rows: Iterable[dict[str, str]], domain: str, split: str) -> Subj
                 split=split,
                 answers=tuple(answers),
                 is_subjective=first["is_ques_subjective"].strip().lower() == "true",
+                no_answer_votes=no_answer_votes,
             )
         )
     result.reviews = list(reviews.values())

@@ -93,7 +93,9 @@ def build_retriever(store: DocumentStore, settings: Settings) -> Any:
     - bm25: the backend's BM25 retriever;
     - embedding / dpr: question encoder -> the backend's vector search (a SuperComponent);
     - hybrid: BM25 and the dense retriever `settings.hybrid_dense`, each fetching at least
-      `settings.hybrid_candidates` reviews, joined by reciprocal rank fusion.
+      `settings.hybrid_candidates` reviews, joined by reciprocal rank fusion weighted
+      `settings.hybrid_bm25_weight` : 1 - that (the joiner orders its input lists as connected:
+      BM25 first; a test checks that weight 1 gives BM25's ranking and 0 the dense one).
     """
     kind = dense_kind(settings)
     if kind is None:
@@ -108,7 +110,8 @@ def build_retriever(store: DocumentStore, settings: Settings) -> Any:
         )
     pipeline.add_component("bm25", _bm25(store, settings.top_k_retriever))
     pipeline.add_component("candidates", CandidateCount(settings.hybrid_candidates))
-    pipeline.add_component("joiner", DocumentJoiner(join_mode="reciprocal_rank_fusion"))
+    weights = [settings.hybrid_bm25_weight, 1.0 - settings.hybrid_bm25_weight]
+    pipeline.add_component("joiner", DocumentJoiner(join_mode="reciprocal_rank_fusion", weights=weights))
     pipeline.connect("candidates.candidates", "bm25.top_k")
     pipeline.connect("candidates.candidates", "dense.top_k")
     pipeline.connect("candidates.top_k", "joiner.top_k")

@@ -89,6 +89,23 @@ def test_no_answer_tuning_picks_the_f1_maximising_boost() -> None:
     assert 2.0 < boost < 5.0 and f1 == pytest.approx(1.0)
 
 
+def test_no_answer_prior_reweights_the_held_out_mix() -> None:
+    questions = [_q("a", ("good",)), _q("b", ()), _q("c", ())]
+    predictions = [
+        ReaderPrediction("a", ("good",), "good", margin=1.0),
+        ReaderPrediction("b", ("bad",), "bad", margin=2.0),
+        ReaderPrediction("c", ("meh",), "meh", margin=2.0),
+    ]
+    # As held out (2 of 3 no-answer): abstaining everywhere is best, F1 2/3.
+    boost, f1 = tune_no_answer_boost(questions, predictions)
+    assert boost > 2.0 and f1 == pytest.approx(2 / 3)
+    # Tuned for 20% no-answer: answering everywhere is best, weighted F1 0.8 (answerable weight 2.4 of 3).
+    boost, f1 = tune_no_answer_boost(questions, predictions, no_answer_share=0.2)
+    assert boost < 1.0 and f1 == pytest.approx(0.8)
+    with pytest.raises(ValueError, match="strictly between"):
+        tune_no_answer_boost(questions, predictions, no_answer_share=1.5)
+
+
 def _cli(args: list[str], settings: Settings) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "REVIEWQA_DATA_DIR": str(settings.data_dir), "REVIEWQA_READER": settings.reader.model}
     return subprocess.run(

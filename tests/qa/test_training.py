@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from qa.config import PACKAGED_MINILM, Settings
 from qa.errors import DataError
+from qa.readers.models import READER_INFO_FILE
 from qa.readers.training import TrainingConfig
-from qa.training import cross_validate, tune_reader
+from qa.training import cross_validate, resolve_no_answer_prior, train_and_tune, tune_reader
 
 
 def test_two_fold_cross_validation_on_a_slice(subjqa_dir: Path, tmp_path: Path) -> None:
@@ -33,3 +35,42 @@ def test_two_fold_cross_validation_on_a_slice(subjqa_dir: Path, tmp_path: Path) 
 def test_tuning_on_test_is_refused(subjqa_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(DataError, match="leak"):
         tune_reader(Settings(data_dir=tmp_path), tmp_path, ["electronics"], subjqa_dir, "test")
+
+
+def test_no_answer_prior_values(subjqa_dir: Path) -> None:
+    train = resolve_no_answer_prior("train", ["electronics"], subjqa_dir)
+    assert train == pytest.approx(598 / 1295)  # electronics train: 598 of 1295 questions have no answer
+    assert resolve_no_answer_prior("held-out", ["electronics"], subjqa_dir) is None
+    assert resolve_no_answer_prior("0.3", ["electronics"], subjqa_dir) == pytest.approx(0.3)
+    for bad in ("often", "1.5", "0"):
+        with pytest.raises(DataError, match="no-answer-prior"):
+            resolve_no_answer_prior(bad, ["electronics"], subjqa_dir)
+
+
+def test_epoch_snapshots_are_saved_for_choosing_epochs_on_dev(subjqa_dir: Path, tmp_path: Path) -> None:
+    report = train_and_tune(
+        Settings(data_dir=tmp_path, device="cpu"),
+        base=PACKAGED_MINILM,
+        domains=["electronics"],
+        source_dir=subjqa_dir,
+        out_dir=tmp_path / "reader",
+        config=TrainingConfig(epochs=2, max_examples=8, batch_size=8, save_every_epoch=True),
+        tune_on=None,
+        progress=False,
+    )
+    snapshot = json.loads((tmp_path / "reader-epoch1" / READER_INFO_FILE).read_text())
+    assert snapshot["config"]["epochs"] == 1.0 and report["training"]["config"]["epochs"] == 2
+    assert not (tmp_path / "reader-epoch2").exists()  # the last epoch is the reader itself
+
+
+def test_a_bad_prior_fails_before_training(subjqa_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no-answer-prior"):
+        train_and_tune(
+            Settings(data_dir=tmp_path),
+            base="/nonexistent/base",  # would fail later, at loading, if the prior were not checked first
+            domains=["electronics"],
+            source_dir=subjqa_dir,
+            out_dir=tmp_path / "reader",
+            config=TrainingConfig(),
+            no_answer_prior="sometimes",
+        )

@@ -78,3 +78,28 @@ def test_hybrid_fuses_bm25_and_dense_by_reciprocal_rank(apis: dict) -> None:
     inner = retriever.pipeline
     assert {"bm25", "query_embedder", "dense", "joiner"} <= set(inner.graph.nodes)
     assert inner.get_component("joiner").join_mode.value == "reciprocal_rank_fusion"
+
+
+def test_hybrid_weight_one_gives_bm25_and_zero_the_dense_ranking(apis: dict, review_slice: list[Review]) -> None:
+    from qa.api import ReviewQA
+
+    hybrid = apis["embedded", "hybrid"].settings
+    item = Counter(r.item_id for r in review_slice if r.split == "test").most_common(1)[0][0]
+    question = "Does the battery last long enough?"
+
+    def ranking(api: ReviewQA) -> list[str]:
+        return [r.document_id for r in api.retrieve(question, item_id=item, split="test", top_k=PER_PRODUCT)]
+
+    bm25, dense = ranking(apis["embedded", "bm25"]), ranking(apis["embedded", "embedding"])
+    assert bm25 != dense  # otherwise the test could not tell the lists apart
+    assert ranking(ReviewQA(hybrid.with_overrides(hybrid_bm25_weight=1.0))) == bm25
+    assert ranking(ReviewQA(hybrid.with_overrides(hybrid_bm25_weight=0.0))) == dense
+
+
+def test_a_hybrid_weight_outside_zero_one_is_refused() -> None:
+    from qa.errors import DataError
+
+    with pytest.raises(DataError, match="hybrid BM25 weight"):
+        Settings(hybrid_bm25_weight=1.5)
+    with pytest.raises(DataError, match="must be a number"):
+        Settings.from_env({"REVIEWQA_HYBRID_BM25_WEIGHT": "lots"})
