@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 
-from qa.config import Settings
+from qa.config import RetrieverKind, Settings, StoreBackend
 from qa.errors import ReviewQAError
 
 if TYPE_CHECKING:
@@ -47,10 +47,7 @@ def make_settings(data_dir: Path | None = None, device: str | None = None, **ove
     """Settings from the environment with the command line's overrides (None = not given)."""
     if device is not None and device not in ("auto", "cpu", "cuda"):
         raise ReviewQAError(f"--device must be auto, cpu or cuda, not {device!r}.")
-    choices = {
-        "retriever": ("bm25", "embedding", "dpr", "hybrid"),
-        "store_backend": ("embedded", "faiss", "elasticsearch"),
-    }
+    choices = {"retriever": get_args(RetrieverKind), "store_backend": get_args(StoreBackend)}
     for name, allowed in choices.items():
         value = overrides.get(name)
         if value is not None and value not in allowed:

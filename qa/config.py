@@ -7,6 +7,7 @@ defaults below. Nothing else in the project reads the environment for configurat
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -138,35 +139,19 @@ class Settings:
         """Settings from `REVIEWQA_*` variables (and `SUBJQA_DIR`), then explicit overrides."""
         env = dict(os.environ if environ is None else environ)
         values: dict[str, Any] = {}
-        if "REVIEWQA_DATA_DIR" in env:
-            values["data_dir"] = Path(env["REVIEWQA_DATA_DIR"]).expanduser()
-        if "SUBJQA_DIR" in env:
-            values["subjqa_dir"] = Path(env["SUBJQA_DIR"]).expanduser()
-        if "REVIEWQA_DEVICE" in env:
-            values["device"] = env["REVIEWQA_DEVICE"]
-        if "REVIEWQA_READER" in env:
-            values["reader_model"] = env["REVIEWQA_READER"]
-        if "REVIEWQA_STORE_BACKEND" in env:
-            values["store_backend"] = env["REVIEWQA_STORE_BACKEND"]
-        if "REVIEWQA_RETRIEVER" in env:
-            values["retriever"] = env["REVIEWQA_RETRIEVER"]
-        if "REVIEWQA_EMBEDDING_MODEL" in env:
-            values["embedding_model"] = env["REVIEWQA_EMBEDDING_MODEL"]
-        if "REVIEWQA_DPR_QUERY_MODEL" in env:
-            values["dpr_query_model"] = env["REVIEWQA_DPR_QUERY_MODEL"]
-        if "REVIEWQA_DPR_DOCUMENT_MODEL" in env:
-            values["dpr_document_model"] = env["REVIEWQA_DPR_DOCUMENT_MODEL"]
-        if "ES_URL" in env:
-            values["es_url"] = env["ES_URL"]
-        for name in ("generator", "sentiment", "ner", "summary", "translation"):
-            if f"REVIEWQA_{name.upper()}_MODEL" in env:
-                values[f"{name}_model"] = env[f"REVIEWQA_{name.upper()}_MODEL"]
-        if "REVIEWQA_NO_ANSWER_BOOST" in env:
-            values["reader_no_answer_boost"] = _env_float(env, "REVIEWQA_NO_ANSWER_BOOST")
-        if "REVIEWQA_HYBRID_BM25_WEIGHT" in env:
-            values["hybrid_bm25_weight"] = _env_float(env, "REVIEWQA_HYBRID_BM25_WEIGHT")
+        for variable, (name, parse) in _ENVIRONMENT.items():
+            if variable in env:
+                values[name] = parse(env, variable)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls().with_overrides(**values)
+
+
+def _env_text(env: dict[str, str], name: str) -> str:
+    return env[name]
+
+
+def _env_path(env: dict[str, str], name: str) -> Path:
+    return Path(env[name]).expanduser()
 
 
 def _env_float(env: dict[str, str], name: str) -> float:
@@ -174,3 +159,24 @@ def _env_float(env: dict[str, str], name: str) -> float:
         return float(env[name])
     except ValueError:
         raise DataError(f"{name} must be a number, not {env[name]!r}.") from None
+
+
+#: Environment variable -> (Settings field, or reader field as `reader_<name>`; parser).
+_ENVIRONMENT: dict[str, tuple[str, Callable[[dict[str, str], str], Any]]] = {
+    "REVIEWQA_DATA_DIR": ("data_dir", _env_path),
+    "SUBJQA_DIR": ("subjqa_dir", _env_path),
+    "REVIEWQA_DEVICE": ("device", _env_text),
+    "REVIEWQA_READER": ("reader_model", _env_text),
+    "REVIEWQA_STORE_BACKEND": ("store_backend", _env_text),
+    "REVIEWQA_RETRIEVER": ("retriever", _env_text),
+    "REVIEWQA_EMBEDDING_MODEL": ("embedding_model", _env_text),
+    "REVIEWQA_DPR_QUERY_MODEL": ("dpr_query_model", _env_text),
+    "REVIEWQA_DPR_DOCUMENT_MODEL": ("dpr_document_model", _env_text),
+    "ES_URL": ("es_url", _env_text),
+    **{
+        f"REVIEWQA_{n.upper()}_MODEL": (f"{n}_model", _env_text)
+        for n in ("generator", "sentiment", "ner", "summary", "translation")
+    },
+    "REVIEWQA_NO_ANSWER_BOOST": ("reader_no_answer_boost", _env_float),
+    "REVIEWQA_HYBRID_BM25_WEIGHT": ("hybrid_bm25_weight", _env_float),
+}

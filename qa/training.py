@@ -16,7 +16,8 @@ from qa.device import resolve_device
 from qa.errors import DataError
 from qa.pipelines.definitions import build_reader
 from qa.readers.models import resolve_model
-from qa.readers.training import TrainingConfig, train_reader, update_reader_info
+from qa.readers.training import TrainingConfig, TrainingRecord, train_reader, update_reader_info
+from qa.types import Question
 
 
 def train_and_tune(
@@ -37,7 +38,26 @@ def train_and_tune(
         raise DataError("Tuning on the test split would leak it into the model; use dev.")
     resolve_no_answer_prior(no_answer_prior, domains, source_dir)  # a bad value fails before training
     questions = [q for d in domains for q in load_subjqa(source_dir, d, "train").questions]
-    record = train_reader(
+    record = _train(settings, base, questions, out_dir, domains, config, progress)
+    report: dict[str, Any] = {"out": str(out_dir), "training": asdict(record)}
+    if tune_on:
+        report.update(
+            tune_reader(settings, out_dir, domains, source_dir, tune_on, progress, max_tune_questions, no_answer_prior)
+        )
+    return report
+
+
+def _train(
+    settings: Settings,
+    base: str,
+    questions: Sequence[Question],
+    out_dir: Path,
+    domains: Sequence[str],
+    config: TrainingConfig,
+    progress: bool,
+) -> TrainingRecord:
+    """Fine-tune `base` on `questions` (as SQuAD examples) on the settings' device."""
+    return train_reader(
         resolve_model(base).name_or_path,
         to_training_examples(questions),
         out_dir,
@@ -46,12 +66,6 @@ def train_and_tune(
         device=resolve_device(settings.device),
         progress=progress,
     )
-    report: dict[str, Any] = {"out": str(out_dir), "training": asdict(record)}
-    if tune_on:
-        report.update(
-            tune_reader(settings, out_dir, domains, source_dir, tune_on, progress, max_tune_questions, no_answer_prior)
-        )
-    return report
 
 
 def tune_reader(
@@ -134,15 +148,7 @@ def cross_validate(
         if config.max_examples is not None:
             held_out = held_out[: config.max_examples]
         model_dir = work_dir / f"fold-{fold}"
-        train_reader(
-            resolve_model(base).name_or_path,
-            to_training_examples(train),
-            model_dir,
-            domains=domains,
-            config=config,
-            device=resolve_device(settings.device),
-            progress=progress,
-        )
+        _train(settings, base, train, model_dir, domains, config, progress)
         reader = build_reader(
             replace(settings, reader=replace(settings.reader, model=str(model_dir), no_answer_boost=0.0))
         )

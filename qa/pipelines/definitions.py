@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from haystack import Pipeline, component
 from haystack.components.joiners import DocumentJoiner
@@ -13,7 +13,7 @@ from haystack.document_stores.in_memory import InMemoryDocumentStore
 from haystack.document_stores.types import DocumentStore
 from haystack.utils import ComponentDevice
 
-from qa.config import DenseKind, Settings
+from qa.config import DenseKind, RetrieverKind, Settings
 from qa.device import resolve_device
 from qa.errors import StoreError
 from qa.pipelines.generative import generative_pipeline
@@ -23,7 +23,7 @@ from qa.readers.reader import ReviewReader
 PipelineName = Literal["retrieval", "extractive", "generative"]
 
 
-RETRIEVERS = ("bm25", "embedding", "dpr", "hybrid")
+RETRIEVERS: tuple[str, ...] = get_args(RetrieverKind)
 
 
 def dense_kind(settings: Settings) -> DenseKind | None:
