@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from eval.sas import PairScorer, SasScore
 from qa.cli_options import (
     DataDir,
     Device,
@@ -28,6 +29,14 @@ Split = Annotated[str, typer.Option(help="Split whose questions are asked.")]
 Limit = Annotated[int | None, typer.Option(help="Only the first N questions (a quick run).")]
 Name = Annotated[str | None, typer.Option(help="Result name (file stem in the results dir).")]
 ResultsDir = Annotated[Path, typer.Option(help="Where result files are written.")]
+SasModel = Annotated[
+    str | None,
+    typer.Option(
+        "--sas-model",
+        help="Model of the semantic answer similarity (Haystack SASEvaluator): hub id, folder or packaged "
+        "name (default: packaged:all-MiniLM-L6-v2, or REVIEWQA_SAS_MODEL); 'none' skips SAS.",
+    ),
+]
 RESULTS = Path("eval/results")
 
 
@@ -39,6 +48,27 @@ def _squad_rows(label: str, breakdown: Any) -> list[list[str]]:
     parts = [("overall", breakdown.overall), ("HasAns", breakdown.has_ans), ("NoAns", breakdown.no_ans)]
     parts += sorted(breakdown.by_group.items())
     return [[label, part, str(s.count), f"{s.em:.3f}", f"{s.f1:.3f}"] for part, s in parts]
+
+
+def _similarity(settings: Any, sas_model: str | None) -> tuple[PairScorer, str] | None:
+    """The SAS pair scorer and its name, or None when the user turned SAS off."""
+    if sas_model == "none":
+        return None
+    from qa.similarity import AnswerSimilarity
+
+    name = sas_model or settings.sas_model
+    return AnswerSimilarity(settings, name).pair_scores, name
+
+
+def _sas_table(sas: SasScore | None) -> str:
+    if sas is None:
+        return ""
+    rows = [[f"`{sas.model}`", f"{sas.overall:.3f}", f"{sas.has_ans:.3f}", f"{sas.no_ans:.3f}"]]
+    from eval.results import table
+
+    return "\n\nTop-1 semantic answer similarity (SAS; abstaining scores 1 on NoAns, 0 on HasAns):\n\n" + table(
+        ["SAS model", "overall", "HasAns", "NoAns"], rows
+    )
 
 
 def _reader_name(settings: Any) -> str:
@@ -123,28 +153,35 @@ def eval_reader(
     name: Name = None,
     reader: Reader = None,
     results_dir: ResultsDir = RESULTS,
+    sas_model: SasModel = None,
     device: Device = None,
     data_dir: DataDir = None,
     quiet: Quiet = False,
 ) -> None:
-    """SQuAD 2.0 EM/F1 of the reader alone (gold review given): overall, HasAns, NoAns, by subjectivity."""
+    """SQuAD 2.0 EM/F1 (and SAS) of the reader alone (gold review given): overall, HasAns, NoAns, by subjectivity."""
     from eval.metrics import QAExampleTopK, top_k_scores
     from eval.plots import plot_score_bars
     from eval.reader import predict_isolated, score_predictions
     from eval.results import table, write_result
+    from eval.sas import sas_scores
     from qa.stores.factory import open_labels
 
     settings = make_settings(data_dir, reader_model=reader, device=device)
     api = make_api(settings)
+    similarity = _similarity(settings, sas_model)
     questions = open_labels(settings).read(domain, split)[:limit]
     predictions = predict_isolated(api.reader, questions, progress=not quiet)
     top1 = score_predictions(questions, predictions)
     golds = {q.question_id: tuple(a.text for a in q.answers) for q in questions}
     top3 = top_k_scores([QAExampleTopK(p.question_id, p.answers, golds[p.question_id]) for p in predictions], 3)
+    sas = None
+    if similarity is not None:
+        first = [p.answers[0] if p.answers else None for p in predictions]
+        sas = sas_scores(similarity[0], first, [golds[p.question_id] for p in predictions], model=similarity[1])
     model = _reader_name(settings)
     name = name or f"reader-{model}-{domain}-{split}"
     rows = _squad_rows("top-1", top1) + _squad_rows("top-3", top3)[:3]
-    markdown = table(["answers", "part", "questions", "EM", "F1"], rows)
+    markdown = table(["answers", "part", "questions", "EM", "F1"], rows) + _sas_table(sas)
     config = {
         "reader": api.reader.model_name_or_path,
         "no_answer_boost": api.reader.no_answer_boost,
@@ -158,7 +195,7 @@ def eval_reader(
         kind="reader",
         command=_command(),
         config=config,
-        metrics={"top1": top1, "top3": top3},
+        metrics={"top1": top1, "top3": top3, "sas": sas},
         markdown=markdown,
         results_dir=results_dir,
     )
@@ -180,6 +217,7 @@ def eval_pipeline(
     top_k_retriever: Annotated[int, typer.Option(min=1)] = 10,
     reader: Reader = None,
     results_dir: ResultsDir = RESULTS,
+    sas_model: SasModel = None,
     retriever: Retriever = None,
     store: StoreBackendOption = None,
     embedding_model: EmbeddingModel = None,
@@ -187,7 +225,7 @@ def eval_pipeline(
     data_dir: DataDir = None,
     quiet: Quiet = False,
 ) -> None:
-    """Retriever top-k feeding the reader: top-1 and top-3 EM/F1 with the same breakdowns."""
+    """Retriever top-k feeding the reader: top-1 and top-3 EM/F1 (and top-1 SAS) with the same breakdowns."""
     from eval.pipeline import evaluate_pipeline
     from eval.results import table, write_result
     from qa.stores.factory import open_labels
@@ -207,13 +245,13 @@ def eval_pipeline(
     def ask(question: str, item_id: str, split_: str) -> AskResult:
         return api.ask(question, item_id=item_id, split=split_, top_k_retriever=top_k_retriever, top_k_reader=3)
 
-    result = evaluate_pipeline(ask, questions, progress=not quiet)
+    result = evaluate_pipeline(ask, questions, similarity=_similarity(settings, sas_model), progress=not quiet)
     model = _reader_name(settings)
     name = name or f"pipeline-{settings.retriever}{top_k_retriever}-{model}-{domain}-{split}"
     markdown = table(
         ["answers", "part", "groups", "EM", "F1"],
         _squad_rows("top-1", result.top1) + _squad_rows("top-3", result.top3)[:3],
-    )
+    ) + _sas_table(result.sas)
     config = {
         "retriever": settings.retriever,
         "top_k_retriever": top_k_retriever,
@@ -284,6 +322,8 @@ def eval_report(results_dir: ResultsDir = RESULTS) -> None:
                 f"top-1 EM/F1 {top1['overall']['em']:.3f}/{top1['overall']['f1']:.3f}, "
                 f"HasAns F1 {top1['has_ans']['f1']:.3f}, NoAns F1 {top1['no_ans']['f1']:.3f}"
             )
+            if m.get("sas"):
+                summary += f", SAS {m['sas']['overall']:.3f} (HasAns {m['sas']['has_ans']:.3f})"
         else:
             summary = ", ".join(f"{k}={v}" for k, v in m.items() if isinstance(v, int | float))
         rows.append([r["name"], r["kind"], summary, f"`{r['command']}`"])

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from eval.metrics import QAExampleTopK, SquadBreakdown, top_k_scores
 from eval.retriever import group_questions
+from eval.sas import PairScorer, SasScore, sas_scores
 from qa.types import AskResult, Question
 
 Ask = Callable[[str, str, str], AskResult]
@@ -27,10 +28,21 @@ class PipelineResult:
     top3: SquadBreakdown
     groups: int
     seconds_per_query: float
+    #: Top-1 semantic answer similarity, when a similarity model was given.
+    sas: SasScore | None = None
 
 
-def evaluate_pipeline(ask: Ask, questions: Sequence[Question], *, progress: bool = True) -> PipelineResult:
-    """Ask every (question, product) group through `ask(question, item_id, split)` and score it."""
+def evaluate_pipeline(
+    ask: Ask,
+    questions: Sequence[Question],
+    *,
+    similarity: tuple[PairScorer, str] | None = None,
+    progress: bool = True,
+) -> PipelineResult:
+    """Ask every (question, product) group through `ask(question, item_id, split)` and score it.
+
+    `similarity` is a pair scorer and its model name, for the top-1 SAS (`eval.sas`).
+    """
     subjective = {(q.question, q.item_id): q.is_subjective for q in questions}
     examples = []
     started = time.perf_counter()
@@ -46,9 +58,15 @@ def evaluate_pipeline(ask: Ask, questions: Sequence[Question], *, progress: bool
             )
         )
     elapsed = time.perf_counter() - started
+    sas = None
+    if similarity is not None:
+        score_pairs, model = similarity
+        top1 = [ex.predictions[0] if ex.predictions else None for ex in examples]
+        sas = sas_scores(score_pairs, top1, [ex.golds for ex in examples], model=model)
     return PipelineResult(
         top1=top_k_scores(examples, 1),
         top3=top_k_scores(examples, 3),
         groups=len(groups),
         seconds_per_query=elapsed / max(len(groups), 1),
+        sas=sas,
     )

@@ -72,6 +72,10 @@ class Settings:
     #: Weight of the BM25 list in the weighted reciprocal rank fusion (the dense list gets 1 - w).
     #: `python -m eval.compare_retrievers --tune-hybrid-on dev` chooses it on dev.
     hybrid_bm25_weight: float = 0.5
+    #: Model of the semantic answer similarity metric (Haystack's SASEvaluator) in `reviewqa eval`:
+    #: a sentence-transformers bi-encoder or a cross-encoder; hub id, folder or packaged name.
+    #: Online, the SAS paper's cross-encoder/stsb-roberta-large is the stronger choice.
+    sas_model: str = PACKAGED_MINILM
     #: Reviews embedded per batch.
     embed_batch_size: int = 32
     #: Elasticsearch URL (environment: ES_URL) and index name, for store_backend == "elasticsearch".
@@ -172,6 +176,7 @@ _ENVIRONMENT: dict[str, tuple[str, Callable[[dict[str, str], str], Any]]] = {
     "REVIEWQA_EMBEDDING_MODEL": ("embedding_model", _env_text),
     "REVIEWQA_DPR_QUERY_MODEL": ("dpr_query_model", _env_text),
     "REVIEWQA_DPR_DOCUMENT_MODEL": ("dpr_document_model", _env_text),
+    "REVIEWQA_SAS_MODEL": ("sas_model", _env_text),
     "ES_URL": ("es_url", _env_text),
     **{
         f"REVIEWQA_{n.upper()}_MODEL": (f"{n}_model", _env_text)

@@ -128,7 +128,12 @@ def test_eval_commands_write_results_and_report(qa_settings: Settings, tmp_path:
     reader = json.loads((results / "a.json").read_text())
     assert reader["metrics"]["top1"]["overall"]["count"] == 12
     assert reader["metrics"]["top3"]["overall"]["f1"] >= reader["metrics"]["top1"]["overall"]["f1"]
+    assert reader["metrics"]["sas"]["model"] == "packaged:all-MiniLM-L6-v2" and reader["metrics"]["sas"]["count"] == 12
+    assert "semantic answer similarity" in (results / "a.md").read_text()
+    pipeline = json.loads((results / "p.json").read_text())
+    assert 0.0 <= pipeline["metrics"]["sas"]["overall"] <= 1.0
     assert (results / "r.png").stat().st_size > 1000 and (results / "a.md").is_file()
     report = _cli(["eval", "report", "--results-dir", str(results)], qa_settings)
     assert report.returncode == 0 and "| r | retriever |" in report.stdout and "| p | pipeline |" in report.stdout
+    assert "SAS" in report.stdout
     assert (results / "report-recall.png").is_file() and (results / "report-f1.png").is_file()
