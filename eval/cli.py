@@ -63,9 +63,9 @@ def _similarity(settings: Any, sas_model: str | None) -> tuple[PairScorer, str] 
 def _sas_table(sas: SasScore | None) -> str:
     if sas is None:
         return ""
-    rows = [[f"`{sas.model}`", f"{sas.overall:.3f}", f"{sas.has_ans:.3f}", f"{sas.no_ans:.3f}"]]
     from eval.results import table
 
+    rows = [[f"`{sas.model}`", f"{sas.overall:.3f}", f"{sas.has_ans:.3f}", f"{sas.no_ans:.3f}"]]
     return "\n\nTop-1 semantic answer similarity (SAS; abstaining scores 1 on NoAns, 0 on HasAns):\n\n" + table(
         ["SAS model", "overall", "HasAns", "NoAns"], rows
     )
