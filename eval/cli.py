@@ -161,9 +161,8 @@ def eval_reader(
     """SQuAD 2.0 EM/F1 (and SAS) of the reader alone (gold review given): overall, HasAns, NoAns, by subjectivity."""
     from eval.metrics import QAExampleTopK, top_k_scores
     from eval.plots import plot_score_bars
-    from eval.reader import predict_isolated, score_predictions
+    from eval.reader import predict_isolated, score_predictions, score_similarity
     from eval.results import table, write_result
-    from eval.sas import sas_scores
     from qa.stores.factory import open_labels
 
     settings = make_settings(data_dir, reader_model=reader, device=device)
@@ -174,10 +173,7 @@ def eval_reader(
     top1 = score_predictions(questions, predictions)
     golds = {q.question_id: tuple(a.text for a in q.answers) for q in questions}
     top3 = top_k_scores([QAExampleTopK(p.question_id, p.answers, golds[p.question_id]) for p in predictions], 3)
-    sas = None
-    if similarity is not None:
-        first = [p.answers[0] if p.answers else None for p in predictions]
-        sas = sas_scores(similarity[0], first, [golds[p.question_id] for p in predictions], model=similarity[1])
+    sas = None if similarity is None else score_similarity(questions, predictions, similarity[0], model=similarity[1])
     model = _reader_name(settings)
     name = name or f"reader-{model}-{domain}-{split}"
     rows = _squad_rows("top-1", top1) + _squad_rows("top-3", top3)[:3]

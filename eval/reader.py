@@ -10,6 +10,7 @@ from haystack import Document
 from tqdm.auto import tqdm
 
 from eval.metrics import QAExample, SquadBreakdown, max_over_golds, squad_scores
+from eval.sas import PairScorer, SasScore, sas_scores
 from qa.readers.reader import ReviewReader
 from qa.types import Question
 
@@ -121,3 +122,12 @@ def score_predictions(questions: Sequence[Question], predictions: Sequence[Reade
             for q in questions
         ]
     )
+
+
+def score_similarity(
+    questions: Sequence[Question], predictions: Sequence[ReaderPrediction], score_pairs: PairScorer, *, model: str
+) -> SasScore:
+    """Top-1 semantic answer similarity (`eval.sas`) of the predictions against each question's golds."""
+    by_id = {p.question_id: p for p in predictions}
+    first = [by_id[q.question_id].answers[0] if by_id[q.question_id].answers else None for q in questions]
+    return sas_scores(score_pairs, first, [tuple(a.text for a in q.answers) for q in questions], model=model)
