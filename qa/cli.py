@@ -26,7 +26,7 @@ from qa.cli_options import (
     make_settings,
 )
 from qa.cli_retrieval import echo_embed_report, register_retrieval_commands
-from qa.config import PACKAGED_MINILM, DenseKind
+from qa.config import PACKAGED_MINILM, PACKAGED_MPNET, DenseKind
 from qa.errors import ReviewQAError
 from qa.types import AskResult
 
@@ -182,7 +182,9 @@ app.command("analyze")(analyze)
 
 @app.command("train-reader")
 def train_reader(
-    base: Annotated[str, typer.Option(help="Base model: hub id or local folder.")] = PACKAGED_MINILM,
+    base: Annotated[
+        str, typer.Option(help=f"Base model: hub id, local folder, {PACKAGED_MINILM} or {PACKAGED_MPNET}.")
+    ] = PACKAGED_MINILM,
     domains: Annotated[str, typer.Option(help="Comma-separated SubjQA domains to train on.")] = "electronics",
     epochs: Annotated[float, typer.Option(min=0.01)] = 1.0,
     learning_rate: Annotated[float, typer.Option("--lr")] = 1e-4,

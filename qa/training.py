@@ -15,8 +15,8 @@ from qa.config import Settings
 from qa.device import resolve_device
 from qa.errors import DataError
 from qa.pipelines.definitions import build_reader
-from qa.readers.models import resolve_model
 from qa.readers.training import TrainingConfig, TrainingRecord, train_reader, update_reader_info
+from qa.retrievers.models import resolve_encoder_model
 from qa.types import Question
 
 
@@ -56,9 +56,9 @@ def _train(
     config: TrainingConfig,
     progress: bool,
 ) -> TrainingRecord:
-    """Fine-tune `base` on `questions` (as SQuAD examples) on the settings' device."""
+    """Fine-tune `base` (any encoder name, packaged MPNet included) on `questions` as SQuAD examples."""
     return train_reader(
-        resolve_model(base).name_or_path,
+        resolve_encoder_model(base, settings).name_or_path,
         to_training_examples(questions),
         out_dir,
         domains=domains,

