@@ -171,7 +171,7 @@ def eval_reader(
     questions = open_labels(settings).read(domain, split)[:limit]
     predictions = predict_isolated(api.reader, questions, progress=not quiet)
     top1 = score_predictions(questions, predictions)
-    golds = {q.question_id: tuple(a.text for a in q.answers) for q in questions}
+    golds = {q.question_id: q.gold_texts for q in questions}
     top3 = top_k_scores([QAExampleTopK(p.question_id, p.answers, golds[p.question_id]) for p in predictions], 3)
     sas = None if similarity is None else score_similarity(questions, predictions, similarity[0], model=similarity[1])
     model = _reader_name(settings)

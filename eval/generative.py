@@ -61,7 +61,7 @@ def gold_recall(prediction: str | None, golds: tuple[str, ...]) -> float:
 
 
 def _score(q: Question, context: str, reply: str, given: bool, seconds: float) -> GenerativePrediction:
-    golds = tuple(a.text for a in q.answers)
+    golds = q.gold_texts
     prediction = None if is_no_answer(reply) else reply.strip()
     em, f1 = max_over_golds(prediction, golds)
     return GenerativePrediction(

@@ -25,6 +25,11 @@ class ReaderPrediction:
     #: span logit minus no-answer logit at boost 0: the answer wins while boost < margin.
     margin: float
 
+    @property
+    def top1(self) -> str | None:
+        """The first-ranked answer (None = no answer)."""
+        return self.answers[0] if self.answers else None
+
 
 def _logit(p: float) -> float:
     p = min(max(p, 1e-12), 1 - 1e-12)
@@ -66,7 +71,7 @@ def tune_no_answer_boost(
     of the total (a class-prior correction): the held-out split's own mix (61% no-answer in
     electronics dev, 34% in test) otherwise decides how eagerly the reader abstains.
     """
-    golds = {q.question_id: tuple(a.text for a in q.answers) for q in questions}
+    golds = {q.question_id: q.gold_texts for q in questions}
     weights = _prior_weights([not golds[p.question_id] for p in predictions], no_answer_share)
     pairs = list(zip(weights, predictions, strict=True))
     span_f1 = [w * max_over_golds(p.best_span, golds[p.question_id])[1] for w, p in pairs]
@@ -115,8 +120,8 @@ def score_predictions(questions: Sequence[Question], predictions: Sequence[Reade
         [
             QAExample(
                 question_id=q.question_id,
-                prediction=by_id[q.question_id].answers[0] if by_id[q.question_id].answers else None,
-                golds=tuple(a.text for a in q.answers),
+                prediction=by_id[q.question_id].top1,
+                golds=q.gold_texts,
                 group="subjective" if q.is_subjective else "factual",
             )
             for q in questions
@@ -129,5 +134,5 @@ def score_similarity(
 ) -> SasScore:
     """Top-1 semantic answer similarity (`eval.sas`) of the predictions against each question's golds."""
     by_id = {p.question_id: p for p in predictions}
-    first = [by_id[q.question_id].answers[0] if by_id[q.question_id].answers else None for q in questions]
-    return sas_scores(score_pairs, first, [tuple(a.text for a in q.answers) for q in questions], model=model)
+    first = [by_id[q.question_id].top1 for q in questions]
+    return sas_scores(score_pairs, first, [q.gold_texts for q in questions], model=model)

@@ -60,6 +60,11 @@ class Question:
         """True when at least one annotator marked an answer span."""
         return bool(self.answers)
 
+    @property
+    def gold_texts(self) -> tuple[str, ...]:
+        """The annotated answer spans as text (empty for a no-answer question)."""
+        return tuple(a.text for a in self.answers)
+
 
 @dataclass(frozen=True)
 class Answer:
