@@ -71,6 +71,27 @@ def _sas_table(sas: SasScore | None) -> str:
     )
 
 
+def _calibration_table(calibration: dict | None) -> str:
+    if not calibration:
+        return ""
+    from eval.results import table
+
+    rows = [
+        [
+            f"{row['low']:.1f}-{row['high']:.1f}",
+            str(row["count"]),
+            f"{row['mean_probability']:.3f}",
+            f"{row['observed']:.3f}",
+        ]
+        for row in calibration["reliability"]
+    ]
+    heading = (
+        f"\n\nAnswer decision: answered {calibration['answered_share']:.1%} of groups; "
+        f"ECE {calibration['ece']:.3f} (event: the span beats abstaining, weighted by the F1 at stake):\n\n"
+    )
+    return heading + table(["probability", "groups", "mean probability", "observed"], rows)
+
+
 def _reader_name(settings: Any) -> str:
     from qa.readers.models import resolve_reader
 
@@ -181,6 +202,7 @@ def eval_reader(
     config = {
         "reader": api.reader.model_name_or_path,
         "no_answer_boost": api.reader.no_answer_boost,
+        "answer_decision": api.reader.answer_decision.fitted_on,
         "max_answer_tokens": api.reader.max_answer_tokens,
         "domain": domain,
         "split": split,
@@ -210,7 +232,9 @@ def eval_pipeline(
     split: Split = "test",
     limit: Limit = None,
     name: Name = None,
-    top_k_retriever: Annotated[int, typer.Option(min=1)] = 10,
+    top_k_retriever: Annotated[
+        int | None, typer.Option(min=1, help="Reviews per question (default: the configured top-k, 3).")
+    ] = None,
     reader: Reader = None,
     results_dir: ResultsDir = RESULTS,
     sas_model: SasModel = None,
@@ -237,6 +261,7 @@ def eval_pipeline(
     )
     api = make_api(settings)
     questions = open_labels(settings).read(domain, split)[:limit]
+    top_k_retriever = top_k_retriever or settings.top_k_retriever
 
     def ask(question: str, item_id: str, split_: str) -> AskResult:
         return api.ask(question, item_id=item_id, split=split_, top_k_retriever=top_k_retriever, top_k_reader=3)
@@ -247,8 +272,9 @@ def eval_pipeline(
     markdown = table(
         ["answers", "part", "groups", "EM", "F1"],
         _squad_rows("top-1", result.top1) + _squad_rows("top-3", result.top3)[:3],
-    ) + _sas_table(result.sas)
+    ) + _sas_table(result.sas) + _calibration_table(result.calibration)
     config = {
+        "answer_decision": api.reader.answer_decision.fitted_on,
         "retriever": settings.retriever,
         "top_k_retriever": top_k_retriever,
         "reader": model,

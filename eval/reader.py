@@ -31,11 +31,6 @@ class ReaderPrediction:
         return self.answers[0] if self.answers else None
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-12), 1 - 1e-12)
-    return math.log(p / (1 - p))
-
-
 def predict_isolated(
     reader: ReviewReader, questions: Sequence[Question], *, top_k: int = 3, progress: bool = True
 ) -> list[ReaderPrediction]:
@@ -46,8 +41,8 @@ def predict_isolated(
         answers = reader.run(query=q.question, documents=[document], top_k=top_k)["answers"]
         spans = [a for a in answers if a.data is not None]
         null = next(a for a in answers if a.data is None)
-        span_logit = _logit(spans[0].score) if spans else -math.inf
-        margin = (span_logit - _logit(null.score)) / reader.calibration_factor + reader.no_answer_boost
+        signals = null.meta["signals"]
+        margin = -math.inf if signals["span_logit"] is None else signals["span_logit"] - signals["null_logit"]
         predictions.append(
             ReaderPrediction(
                 question_id=q.question_id,

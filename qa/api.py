@@ -33,7 +33,7 @@ from qa.readers.reader import ReviewReader
 from qa.retrievers.models import dense_encoders
 from qa.stores.factory import open_labels, open_store
 from qa.stores.feedback import Feedback, FeedbackStore, open_feedback
-from qa.types import Answer, AskMode, AskResult, LoadReport, RetrievedReview, Review
+from qa.types import Answer, AskMode, AskResult, Confidence, LoadReport, RetrievedReview, Review
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,13 @@ class ReviewQA:
         )
         reviews = [_retrieved(d) for d in output["retriever"]["documents"]]
         answers = [_answer(a) for a in output["reader"]["answers"]]
-        return AskResult(question=question, item_id=item_id, answers=answers, reviews=reviews)
+        return AskResult(
+            question=question,
+            item_id=item_id,
+            answers=answers,
+            reviews=reviews,
+            confidence=_confidence(output["reader"]["answers"]),
+        )
 
     # -- feedback --------------------------------------------------------------------------
     @property
@@ -273,6 +279,18 @@ def _retrieved(document: Document) -> RetrievedReview:
     return RetrievedReview(
         review=document_to_review(document), score=float(document.score or 0.0), document_id=document.id
     )
+
+
+def _confidence(answers: list[ExtractedAnswer]) -> Confidence | None:
+    """The reader's answer decision, carried on its no-answer answer (None without one)."""
+    for position, answer in enumerate(answers):
+        if answer.data is None and "answer_probability" in answer.meta:
+            return Confidence(
+                answered=position > 0,
+                probability=float(answer.meta["answer_probability"]),
+                words=str(answer.meta["confidence"]),
+            )
+    return None
 
 
 def _answer(answer: ExtractedAnswer) -> Answer:

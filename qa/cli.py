@@ -41,6 +41,9 @@ def print_result(result: AskResult) -> None:
     typer.echo(f"Q: {result.question}  [product {result.item_id}]")
     if result.best is None or result.best.is_no_answer:
         typer.echo("  The reviews don't say: no answer found in the retrieved reviews of this product.")
+    elif result.confidence is not None:
+        confidence = result.confidence
+        typer.echo(f"  Answer ({confidence.words}, p = {confidence.probability:.2f}): {result.best.text!r}")
     for rank, answer in enumerate(result.answers, start=1):
         if answer.is_no_answer:
             typer.echo(f"  {rank}. (no answer)  score {answer.score:.3f}")
@@ -197,8 +200,11 @@ def train_reader(
         bool, typer.Option(help="Also train on windows of answerable questions that miss the answer (as HF run_qa).")
     ] = False,
     bf16: Annotated[
-        bool, typer.Option(help="bfloat16 mixed precision: faster on CPUs with AVX512-BF16/AMX and recent GPUs.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            help="bfloat16 mixed precision (default: on where the CPU has AVX512-BF16/AMX or the GPU is Ampere+)."
+        ),
+    ] = None,
     no_answer_prior: NoAnswerPrior = "train",
     save_every_epoch: Annotated[
         bool, typer.Option(help="Also save OUT-epochN after each epoch, to choose the epoch count on dev.")
@@ -266,8 +272,9 @@ def tune_reader(
     data_dir: DataDir = None,
     quiet: Quiet = False,
 ) -> None:
-    """Choose a trained reader's no-answer threshold on a held-out split and save it with the model."""
+    """Fit a trained reader's answer decision (and its single no-answer boost) on a held-out split; save both."""
     from qa.data import resolve_subjqa_dir
+    from qa.training import fit_answer_decision
     from qa.training import tune_reader as tune
 
     settings = make_settings(data_dir, subjqa_dir=subjqa_dir, device=device)
@@ -275,6 +282,9 @@ def tune_reader(
     model_dir = model or settings.default_reader_dir
     source_dir = resolve_subjqa_dir(settings, domain_list)
     report = tune(settings, model_dir, domain_list, source_dir, split, not quiet, no_answer_prior=no_answer_prior)
+    report["answer_decision"] = fit_answer_decision(
+        settings, model_dir, domain_list, source_dir, split, progress=not quiet
+    )
     typer.echo(json.dumps(report, indent=2))
 
 

@@ -8,13 +8,18 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from eval.metrics import max_over_golds
 from eval.reader import no_answer_share, predict_isolated, score_predictions, tune_no_answer_boost
+from eval.retriever import group_questions
 from indexer.sources.subjqa import load_subjqa
 from indexer.squad import to_training_examples
+from indexer.write import write_reviews
 from qa.config import Settings
 from qa.device import resolve_device
 from qa.errors import DataError
-from qa.pipelines.definitions import build_reader
+from qa.pipelines.definitions import build_reader, extractive_pipeline
+from qa.pipelines.filters import review_filters
+from qa.readers.decision import DecisionSignals, fit_decision
 from qa.readers.training import TrainingConfig, TrainingRecord, train_reader, update_reader_info
 from qa.retrievers.models import resolve_encoder_model
 from qa.types import Question
@@ -33,7 +38,11 @@ def train_and_tune(
     max_tune_questions: int | None = None,
     no_answer_prior: str = "train",
 ) -> dict[str, Any]:
-    """Fine-tune `base` on the train splits of `domains`, then tune no-answer on `tune_on`."""
+    """Fine-tune `base` on the train splits of `domains`, then fit the answer decision on `tune_on`.
+
+    The decision (`fit_answer_decision`) is fitted on the pipeline's outputs over the `tune_on` split
+    of the same domains; `tune_reader` (the single no-answer boost) remains a separate step.
+    """
     if tune_on == "test":
         raise DataError("Tuning on the test split would leak it into the model; use dev.")
     resolve_no_answer_prior(no_answer_prior, domains, source_dir)  # a bad value fails before training
@@ -41,10 +50,76 @@ def train_and_tune(
     record = _train(settings, base, questions, out_dir, domains, config, progress)
     report: dict[str, Any] = {"out": str(out_dir), "training": asdict(record)}
     if tune_on:
-        report.update(
-            tune_reader(settings, out_dir, domains, source_dir, tune_on, progress, max_tune_questions, no_answer_prior)
+        report["answer_decision"] = fit_answer_decision(
+            settings, out_dir, domains, source_dir, tune_on, progress=progress, max_groups=max_tune_questions
         )
     return report
+
+
+def fit_answer_decision(
+    settings: Settings,
+    model_dir: Path,
+    domains: Sequence[str],
+    source_dir: Path,
+    split: str = "dev",
+    *,
+    progress: bool = True,
+    max_groups: int | None = None,
+) -> dict[str, Any]:
+    """Fit the answer decision on the pipeline's own outputs over `split` (never test) and save it.
+
+    Each domain's `split` reviews go into a fresh in-memory BM25 store; every (question, product)
+    group is asked through the extractive pipeline at `settings.top_k_retriever`, with the reader's
+    decision switched off (boost 0), and the reader's signals, the best span's F1 and abstaining's F1
+    are collected. `qa.readers.decision.fit_decision` fits the logistic decision, cross-fitted by
+    product; the parameters and the out-of-fold report go into `reviewqa_reader.json`.
+    """
+    from haystack.document_stores.in_memory import InMemoryDocumentStore
+    from tqdm.auto import tqdm
+
+    if split == "test":
+        raise DataError("Fitting the answer decision on the test split would leak it; use dev.")
+    reader_settings = replace(settings.reader, model=str(model_dir), no_answer_boost=0.0)
+    tuning_settings = replace(settings, reader=reader_settings, retriever="bm25")
+    reader = build_reader(tuning_settings)
+    reader.warm_up()
+    signals: list[DecisionSignals] = []
+    span_f1: list[float] = []
+    null_f1: list[float] = []
+    products: list[str] = []
+    for domain in domains:
+        part = load_subjqa(source_dir, domain, split)
+        store = InMemoryDocumentStore(bm25_algorithm="BM25Okapi")
+        write_reviews(store, part.reviews, progress=False)
+        pipeline = extractive_pipeline(store, tuning_settings, reader=reader)
+        groups = group_questions(part.questions)[:max_groups]
+        for group in tqdm(groups, desc=f"Fitting the answer decision ({domain}/{split})", disable=not progress):
+            output = pipeline.run(
+                {
+                    "retriever": {
+                        "query": group.question,
+                        "filters": review_filters(group.item_id, split),
+                        "top_k": settings.top_k_retriever,
+                    },
+                    "reader": {"query": group.question, "top_k": 1},
+                }
+            )
+            answers = output["reader"]["answers"]
+            null = next(a for a in answers if a.data is None)
+            best = next((a.data for a in answers if a.data is not None), None)
+            signals.append(DecisionSignals(**null.meta["signals"]))
+            span_f1.append(max_over_golds(best, group.answers)[1] if best is not None else 0.0)
+            null_f1.append(max_over_golds(None, group.answers)[1])
+            products.append(f"{domain}:{group.item_id}")
+    fitted_on = f"{'+'.join(domains)}/{split}, pipeline bm25 top-{settings.top_k_retriever}"
+    try:
+        fit = fit_decision(signals, span_f1, null_f1, products, fitted_on=fitted_on)
+    except ValueError as error:  # too little signal (a reader trained for a few steps): keep the boost rule
+        report = {"fitted": False, "reason": str(error), "questions": len(signals)}
+        update_reader_info(model_dir, answer_decision=None, answer_decision_report=report)
+        return report
+    update_reader_info(model_dir, answer_decision=fit.decision.to_dict(), answer_decision_report=fit.report)
+    return {"fitted": True, **fit.report}
 
 
 def _train(

@@ -106,6 +106,20 @@ class RetrievedReview:
 
 
 @dataclass(frozen=True)
+class Confidence:
+    """The answer decision for one question (`qa.readers.decision`), as shown to a shopper.
+
+    `answered` is False when the decision says the reviews don't mention it; `probability` is the
+    decision's probability that showing the best span beats abstaining; `words` say it in words
+    ("likely", "possibly", "not mentioned").
+    """
+
+    answered: bool
+    probability: float
+    words: str
+
+
+@dataclass(frozen=True)
 class AskResult:
     """What one question about one product returns: ranked answers and the reviews searched."""
 
@@ -113,6 +127,8 @@ class AskResult:
     item_id: str | None
     answers: list[Answer] = field(default_factory=list)
     reviews: list[RetrievedReview] = field(default_factory=list)
+    #: The answer decision (extractive mode with no-answer on; None otherwise).
+    confidence: Confidence | None = None
 
     @property
     def best(self) -> Answer | None:

@@ -132,7 +132,10 @@ def build_reader(settings: Settings) -> ReviewReader:
     """The extractive reader of `settings` (hub id or local folder; GPU when present)."""
     model = resolve_reader(settings)
     tuned = read_reader_info(model.name_or_path).get("extra", {}) if model.is_local else {}
+    # An explicit boost (flag or REVIEWQA_NO_ANSWER_BOOST) means the single threshold; otherwise the
+    # decision fitted with the model (`reviewqa_reader.json`), else its tuned boost, else 0.
     boost = settings.reader.no_answer_boost
+    decision = tuned.get("answer_decision") if boost is None else None
     if boost is None:
         boost = float(tuned.get("no_answer_boost", 0.0))
     return ReviewReader(
@@ -144,6 +147,7 @@ def build_reader(settings: Settings) -> ReviewReader:
         no_answer=settings.reader.no_answer,
         max_answer_tokens=settings.reader.max_answer_tokens,
         no_answer_boost=boost,
+        decision=decision,
     )
 
 

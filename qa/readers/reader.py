@@ -6,28 +6,49 @@ the span scores, ignoring the no-answer (CLS) logit that a SQuAD 2.0-style model
 produce. `ReviewReader` keeps the library's tokenisation, batching, device placement,
 de-duplication and answer objects, and changes only the span scoring:
 - spans longer than `max_answer_tokens` are masked out (as transformers' `utils_qa.py` does);
-- the no-answer score is `sigmoid(calibration * (null_logit + no_answer_boost))`, where
-  `null_logit` is the smallest CLS start+end logit over the windows of all documents (the
-  window most likely to hold an answer, as in `utils_qa.py`), on the same scale as span scores
-  `sigmoid(calibration * (start_logit + end_logit))`. `no_answer_boost` is tuned on dev data.
+- whether to answer is decided by `qa.readers.decision.decide` from the model's own no-answer
+  signal, `null_logit` (the smallest CLS start+end logit over the windows of all documents, the
+  window most likely to hold an answer, as in `utils_qa.py`), the best span's logit, its length
+  and the retrieval rank and score of its review. The no-answer answer scores `1 - p`, where `p`
+  is the decision's probability that answering beats abstaining, and it is ranked first when the
+  decision abstains and after every span when it answers. Its `meta` carries `answer_probability`,
+  `confidence` (words) and the `signals` the decision read.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any
 
 import torch
-from haystack import ExtractedAnswer, component
+from haystack import Document, ExtractedAnswer, component
 from haystack.utils import ComponentDevice
 from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 
 from qa.errors import ModelError
+from qa.readers.decision import AnswerDecision, DecisionSignals, decide
 
 
 @component
 class ReviewReader(TransformersExtractiveReader):
-    """Extractive reader with an answer-length cap and a CLS-logit no-answer score."""
+    """Extractive reader with an answer-length cap and a learned answer decision.
+
+    :param model: hub id or local folder of a question-answering model.
+    :param device: where to run it (None: the library's choice).
+    :param top_k: spans to return per question (plus the no-answer answer when `no_answer`).
+    :param max_seq_length: tokens per window.
+    :param stride: tokens of overlap between windows of a long review.
+    :param no_answer: also return the no-answer answer, ranked by the decision.
+    :param max_answer_tokens: spans longer than this are never returned.
+    :param no_answer_boost: the single CLS-logit threshold (answer iff span - null logit > boost),
+        used when no `decision` is given.
+    :param decision: fitted `AnswerDecision` parameters (`AnswerDecision.to_dict()`); overrides the boost.
+    :param kwargs: passed on to `TransformersExtractiveReader`.
+
+    Run inputs and outputs are those of `TransformersExtractiveReader`: `query`, `documents`, `top_k`,
+    ... -> `answers` (`ExtractedAnswer`s, best first).
+    """
 
     # Methods call super(ReviewReader, self), not super(): @component rebuilds the class, and the
     # zero-argument form would point at the pre-decoration class.
@@ -41,6 +62,7 @@ class ReviewReader(TransformersExtractiveReader):
         no_answer: bool = True,
         max_answer_tokens: int = 30,
         no_answer_boost: float = 0.0,
+        decision: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super(ReviewReader, self).__init__(
@@ -54,6 +76,10 @@ class ReviewReader(TransformersExtractiveReader):
         )
         self.max_answer_tokens = max_answer_tokens
         self.no_answer_boost = no_answer_boost
+        self.decision = decision
+        self.answer_decision = (
+            AnswerDecision.from_dict(decision) if decision is not None else AnswerDecision.from_boost(no_answer_boost)
+        )
         # Null logits travel from _postprocess to _nest_answers within one run() call; a
         # thread-local keeps concurrent callers (e.g. UI sessions sharing a reader) apart.
         self._null_logits = threading.local()
@@ -73,6 +99,7 @@ class ReviewReader(TransformersExtractiveReader):
         data = super(ReviewReader, self).to_dict()
         data["init_parameters"]["max_answer_tokens"] = self.max_answer_tokens
         data["init_parameters"]["no_answer_boost"] = self.no_answer_boost
+        data["init_parameters"]["decision"] = self.decision
         return data
 
     def _postprocess(
@@ -139,11 +166,47 @@ class ReviewReader(TransformersExtractiveReader):
         nested = super(ReviewReader, self)._nest_answers(no_answer=False, **kwargs)
         if not no_answer:
             return nested
-        null_logit = float(self._null_logits.value.min())
-        score = float(torch.sigmoid(torch.tensor((null_logit + self.no_answer_boost) * self.calibration_factor)))
-        query = kwargs["queries"][0]
-        answers = nested[0] + [ExtractedAnswer(data=None, query=query, meta={}, document=None, score=score)]
+        spans = sorted(nested[0], key=lambda a: a.score, reverse=True)
+        signals = decision_signals(
+            spans[0] if spans else None,
+            float(self._null_logits.value.min()),
+            kwargs["flattened_documents"],
+            self.calibration_factor,
+        )
+        verdict = decide(signals, self.answer_decision)
+        meta = {"answer_probability": verdict.probability, "confidence": verdict.words, "signals": signals.to_dict()}
+        abstain = ExtractedAnswer(
+            data=None, query=kwargs["queries"][0], meta=meta, document=None, score=1 - verdict.probability
+        )
+        answers = [*spans, abstain] if verdict.answer else [abstain, *spans]
         threshold = kwargs.get("score_threshold")
         if threshold is not None:
             answers = [a for a in answers if a.score >= threshold]
-        return [sorted(answers, key=lambda a: a.score, reverse=True)]
+        return [answers]
+
+
+def _logit(probability: float) -> float:
+    p = min(max(probability, 1e-12), 1 - 1e-12)
+    return math.log(p / (1 - p))
+
+
+def decision_signals(
+    best: ExtractedAnswer | None, null_logit: float, documents: list[Document], calibration: float
+) -> DecisionSignals:
+    """The decision's inputs for one question: the best span (None if none), its review's retrieval place."""
+    if best is None or best.data is None:
+        return DecisionSignals(span_logit=None, null_logit=null_logit, reviews=len(documents))
+    ids = [d.id for d in documents]
+    rank = ids.index(best.document.id) if best.document is not None and best.document.id in ids else 0
+    scores = [d.score for d in documents if d.score is not None]
+    top = max(scores, default=0.0)
+    own = documents[rank].score if documents else None
+    ratio = own / top if own is not None and top > 0 else 1.0
+    return DecisionSignals(
+        span_logit=_logit(best.score) / calibration,
+        null_logit=null_logit,
+        span_words=len(best.data.split()),
+        rank=rank,
+        retrieval_ratio=float(ratio),
+        reviews=len(documents),
+    )

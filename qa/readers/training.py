@@ -21,6 +21,7 @@ import torch
 from transformers import TrainerCallback
 
 from indexer.squad import SquadExample
+from qa.device import supports_fast_bf16
 from qa.errors import ModelError
 from qa.readers.models import READER_INFO_FILE
 
@@ -43,8 +44,9 @@ class TrainingConfig:
     #: towards "no answer", so the default drops them (no-answer questions keep all windows).
     keep_answerless_windows: bool = False
     #: bfloat16 autocast: 1.5x faster per step on CPUs with AVX512-BF16 or AMX (measured on a
-    #: 2-core EPYC) and on Ampere+ GPUs; slower on CPUs without bf16 instructions, hence opt-in.
-    bf16: bool = False
+    #: 2-core EPYC) and on Ampere+ GPUs; slower on CPUs without bf16 instructions. None = chosen
+    #: automatically (`qa.device.supports_fast_bf16`).
+    bf16: bool | None = None
     #: Also save `<out>-epoch<N>` after each epoch but the last, to choose the epoch count on dev.
     save_every_epoch: bool = False
 
@@ -173,7 +175,7 @@ def train_reader(
             disable_tqdm=not progress,
             # Batches of similar length need less padding: a large saving on CPU.
             train_sampling_strategy="group_by_length",
-            bf16=config.bf16,
+            bf16=supports_fast_bf16(device) if config.bf16 is None else config.bf16,
         )
         trainer = Trainer(
             model=model,

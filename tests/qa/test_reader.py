@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import torch
 from haystack import Document
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
 from indexer.squad import SquadExample
+from qa.readers.decision import AnswerDecision
 from qa.readers.models import READER_INFO_FILE, packaged_minilm_dir
 from qa.readers.reader import ReviewReader
 from qa.readers.training import TrainingConfig, _answer_token_span, build_features
@@ -44,7 +46,9 @@ def test_features_label_the_answer_tokens_or_cls() -> None:
 def test_training_saves_a_loadable_folder_with_its_record(tiny_reader_dir: Path) -> None:
     info = json.loads((tiny_reader_dir / READER_INFO_FILE).read_text())
     assert info["domains"] == ["electronics"] and info["examples"] == 48
-    assert isinstance(info["extra"]["no_answer_boost"], float)
+    # The answer decision was fitted on dev pipeline outputs (or, with too little signal, says why not).
+    report = info["extra"]["answer_decision_report"]
+    assert report["questions"] > 0 and ("cv_f1" in report or report["fitted"] is False)
     # transformers 5 removed its "question-answering" pipeline; the folder loads with the auto class
     # that pipeline used, and gives span logits over the question+review tokens.
     model = AutoModelForQuestionAnswering.from_pretrained(tiny_reader_dir)
@@ -64,7 +68,24 @@ def test_reader_caps_answer_length_and_adds_one_no_answer(tiny_reader_dir: Path)
     for a in spans:
         assert a.data == (REVIEW * 3)[a.document_offset.start : a.document_offset.end]
         assert len(reader.tokenizer.tokenize(a.data)) <= 4
-    assert [a.score for a in answers] == sorted((a.score for a in answers), reverse=True)
+    assert [a.score for a in spans] == sorted((a.score for a in spans), reverse=True)
+    # The no-answer answer carries the decision, and sits first exactly when the decision abstains.
+    null_position = next(i for i, a in enumerate(answers) if a.data is None)
+    meta = answers[null_position].meta
+    assert meta["confidence"] in ("likely", "possibly", "not mentioned")
+    assert answers[null_position].score == pytest.approx(1 - meta["answer_probability"])
+    assert (null_position == 0) == (meta["answer_probability"] < 0.5)
+    assert null_position in (0, len(answers) - 1)
+
+
+def test_a_fitted_decision_is_used_and_serialised(tiny_reader_dir: Path) -> None:
+    docs = [Document(content=REVIEW)]
+    for intercept, expect_answer in ((50.0, True), (-50.0, False)):
+        decision = AnswerDecision(coefficients=(0.0,), intercept=intercept).to_dict()
+        reader = ReviewReader(model=str(tiny_reader_dir), no_answer_boost=1000.0, decision=decision)
+        best = reader.run(query="How long does the battery last?", documents=docs)["answers"][0]
+        assert (best.data is not None) is expect_answer
+        assert ReviewReader.from_dict(reader.to_dict()).answer_decision == reader.answer_decision
 
 
 def test_no_answer_boost_moves_the_decision(tiny_reader_dir: Path) -> None:
