@@ -15,7 +15,6 @@ from haystack.document_stores.types import DocumentStore, DuplicatePolicy
 from tqdm.auto import tqdm
 
 from qa.config import Settings
-from qa.retrievers.encoders import document_embedder
 from qa.retrievers.models import Encoder
 
 #: Meta field naming the encoder that produced a document's embedding.
@@ -57,6 +56,9 @@ def embed_documents(
     todo = [d for d in documents if needs_embedding(d, identity)]
     started = time.perf_counter()
     if todo:
+        # Imported here: sentence-transformers costs 5-6 s to import, which BM25-only runs never need.
+        from qa.retrievers.encoders import document_embedder
+
         embedder = embedder or document_embedder(encoder, settings, progress=False)
         if hasattr(embedder, "warm_up"):
             embedder.warm_up()

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from haystack import Document, ExtractedAnswer, Pipeline
 from haystack.document_stores.types import DocumentStore
@@ -23,7 +23,6 @@ from indexer.documents import document_to_review
 from indexer.embed import EmbedReport, embed_documents
 from indexer.sources.subjqa import SPLITS, load_subjqa
 from indexer.write import WriteReport, write_reviews
-from qa.analysis import NlpToolkit, analyze, generative_result
 from qa.config import MAX_QUESTION_CHARS, DenseKind, Settings
 from qa.errors import QueryError
 from qa.nodes.types import Analysis
@@ -33,6 +32,9 @@ from qa.readers.reader import ReviewReader
 from qa.retrievers.models import dense_encoders
 from qa.stores.factory import open_labels, open_store
 from qa.stores.feedback import Feedback, FeedbackStore, open_feedback
+
+if TYPE_CHECKING:  # qa.analysis loads the NLP components' libraries (3-4 s): imported where used
+    from qa.analysis import NlpToolkit
 from qa.types import Answer, AskMode, AskResult, Confidence, LoadReport, RetrievedReview, Review
 
 
@@ -90,6 +92,8 @@ class ReviewQA:
     def nlp(self) -> NlpToolkit:
         """The generator and the NLP task components (each loaded on first use)."""
         if self._nlp is None:
+            from qa.analysis import NlpToolkit
+
             self._nlp = NlpToolkit(self.settings)
         return self._nlp
 
@@ -108,6 +112,8 @@ class ReviewQA:
         translate (`text` is a question in `source_lang`, answered and translated back) and
         generate (`text` is a prompt; the product's first reviews go in front of it).
         """
+        from qa.analysis import analyze
+
         return analyze(self, item_id, task, text=text, split=split, source_lang=source_lang)
 
     # -- embeddings ------------------------------------------------------------------------
@@ -223,6 +229,8 @@ class ReviewQA:
                     "answer_builder": {"query": question},
                 }
             )
+            from qa.analysis import generative_result
+
             return generative_result(question, item_id, output)
         if mode != "extractive":
             raise QueryError(f"Unknown mode {mode!r}: extractive or generative.")

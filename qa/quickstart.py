@@ -17,14 +17,35 @@ from qa.types import AskResult, Question
 
 
 def fetch_hub_reader(settings: Settings) -> bool:
-    """Download the book's reader into the data directory when the hub is reachable."""
-    try:
-        from huggingface_hub import snapshot_download
+    """Download the book's reader into the data directory when the hub is reachable.
 
-        snapshot_download(HUB_READER, local_dir=settings.default_reader_dir, etag_timeout=5)
-    except Exception:
+    Only "the hub cannot be reached or refuses" means False (then the reader is trained offline);
+    any other error propagates. The download lands in a staging folder that is renamed into place
+    only when it holds a config and weights, so a partial download never passes for a reader.
+    """
+    import shutil
+    import tempfile
+
+    import httpx
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled
+
+    target = settings.default_reader_dir
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-download-"))
+    try:
+        snapshot_download(HUB_READER, local_dir=staging, etag_timeout=5)
+        has_weights = any(staging.glob("*.safetensors")) or any(staging.glob("*.bin"))
+        if not ((staging / "config.json").is_file() and has_weights):
+            return False
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+        return True
+    except (OSError, httpx.HTTPError, HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled):
         return False
-    return True
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 #: The quickstart's offline reader recipe, chosen to train in about 15 minutes on 2 idle cores: every

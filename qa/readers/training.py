@@ -24,6 +24,7 @@ from indexer.squad import SquadExample
 from qa.device import supports_fast_bf16
 from qa.errors import ModelError
 from qa.readers.models import READER_INFO_FILE
+from qa.stores.atomic import write_atomic
 
 
 @dataclass(frozen=True)
@@ -217,10 +218,15 @@ def save_reader(model: Any, tokenizer: Any, record: TrainingRecord, out_dir: Pat
     try:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        (staging / READER_INFO_FILE).write_text(json.dumps(asdict(record), indent=2), encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
+        write_atomic(staging / READER_INFO_FILE, json.dumps(asdict(record), indent=2))
+        # Swap by renames: the old model is moved aside, never deleted, until the new one is in place,
+        # so a crash at any point leaves a complete model at `out_dir` or beside it (`.<name>-old-*`).
+        retired = out_dir.with_name(f".{out_dir.name}-old-{staging.name}") if out_dir.exists() else None
+        if retired is not None:
+            out_dir.rename(retired)
         staging.rename(out_dir)
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -231,4 +237,4 @@ def update_reader_info(model_dir: Path, **values: Any) -> None:
     info_path = model_dir / READER_INFO_FILE
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
     info.setdefault("extra", {}).update(values)
-    info_path.write_text(json.dumps(info, indent=2), encoding="utf-8")
+    write_atomic(info_path, json.dumps(info, indent=2))
