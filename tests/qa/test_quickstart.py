@@ -60,3 +60,13 @@ def test_training_domains_are_those_in_the_source_dir(tmp_path: Path, subjqa_dir
         (tmp_path / "books" / f"{split}.csv").write_text("x\n")
     assert training_domains(tmp_path, "books") == ["books"]
     assert training_domains(tmp_path, "electronics") == ["electronics", "books"]
+
+
+def test_an_unreachable_hub_means_no_reader_and_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> None:
+    from qa.quickstart import fetch_hub_reader
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings = Settings(data_dir=tmp_path)
+    assert fetch_hub_reader(settings) is False
+    assert not settings.default_reader_dir.exists()
+    assert list(settings.default_reader_dir.parent.iterdir()) == []

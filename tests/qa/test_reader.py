@@ -100,3 +100,16 @@ def test_serialisation_round_trip(tiny_reader_dir: Path) -> None:
     reader = ReviewReader(model=str(tiny_reader_dir), max_answer_tokens=12, no_answer_boost=1.5)
     again = ReviewReader.from_dict(reader.to_dict())
     assert again.max_answer_tokens == 12 and again.no_answer_boost == 1.5
+
+
+def test_saving_over_a_reader_replaces_it_whole(tiny_reader_dir: Path, tmp_path: Path) -> None:
+    from qa.readers.training import TrainingRecord, save_reader
+
+    model = AutoModelForQuestionAnswering.from_pretrained(tiny_reader_dir)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_reader_dir)
+    out = tmp_path / "reader"
+    for examples in (1, 2):
+        record = TrainingRecord(base="b", domains=["electronics"], config=TrainingConfig(), examples=examples)
+        save_reader(model, tokenizer, record, out)
+        assert json.loads((out / READER_INFO_FILE).read_text())["examples"] == examples
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reader"]  # no staging or retired folder left
