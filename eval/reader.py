@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 
 from eval.metrics import QAExample, SquadBreakdown, max_over_golds, squad_scores
 from eval.sas import PairScorer, SasScore, sas_scores
+from qa.readers.decision import prior_weights
 from qa.readers.reader import ReviewReader
 from qa.types import Question
 
@@ -67,7 +68,7 @@ def tune_no_answer_boost(
     electronics dev, 34% in test) otherwise decides how eagerly the reader abstains.
     """
     golds = {q.question_id: q.gold_texts for q in questions}
-    weights = _prior_weights([not golds[p.question_id] for p in predictions], no_answer_share)
+    weights = prior_weights([not golds[p.question_id] for p in predictions], no_answer_share)
     pairs = list(zip(weights, predictions, strict=True))
     span_f1 = [w * max_over_golds(p.best_span, golds[p.question_id])[1] for w, p in pairs]
     null_f1 = [w * max_over_golds(None, golds[p.question_id])[1] for w, p in pairs]
@@ -96,16 +97,6 @@ def at_boost(predictions: Sequence[ReaderPrediction], boost: float) -> list[Read
 def no_answer_share(questions: Sequence[Question]) -> float:
     """The share of questions without an answer."""
     return sum(1 for q in questions if not q.answers) / max(len(questions), 1)
-
-
-def _prior_weights(is_no_answer: Sequence[bool], share: float | None) -> list[float]:
-    """Per-question weights giving no-answer questions `share` of the total weight (1.0 each if None)."""
-    observed = sum(is_no_answer) / max(len(is_no_answer), 1)
-    if share is None or observed in (0.0, 1.0):
-        return [1.0] * len(is_no_answer)
-    if not 0.0 < share < 1.0:
-        raise ValueError(f"A no-answer share must lie strictly between 0 and 1, not {share}.")
-    return [share / observed if na else (1 - share) / (1 - observed) for na in is_no_answer]
 
 
 def score_predictions(questions: Sequence[Question], predictions: Sequence[ReaderPrediction]) -> SquadBreakdown:

@@ -283,7 +283,7 @@ def tune_reader(
     source_dir = resolve_subjqa_dir(settings, domain_list)
     report = tune(settings, model_dir, domain_list, source_dir, split, not quiet, no_answer_prior=no_answer_prior)
     report["answer_decision"] = fit_answer_decision(
-        settings, model_dir, domain_list, source_dir, split, progress=not quiet
+        settings, model_dir, domain_list, source_dir, split, progress=not quiet, no_answer_prior=no_answer_prior
     )
     typer.echo(json.dumps(report, indent=2))
 

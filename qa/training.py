@@ -19,7 +19,7 @@ from qa.device import resolve_device
 from qa.errors import DataError
 from qa.pipelines.definitions import build_reader, extractive_pipeline
 from qa.pipelines.filters import review_filters
-from qa.readers.decision import DecisionSignals, fit_decision
+from qa.readers.decision import DecisionSignals, fit_decision, prior_weights
 from qa.readers.training import TrainingConfig, TrainingRecord, train_reader, update_reader_info
 from qa.retrievers.models import resolve_encoder_model
 from qa.types import Question
@@ -51,7 +51,14 @@ def train_and_tune(
     report: dict[str, Any] = {"out": str(out_dir), "training": asdict(record)}
     if tune_on:
         report["answer_decision"] = fit_answer_decision(
-            settings, out_dir, domains, source_dir, tune_on, progress=progress, max_groups=max_tune_questions
+            settings,
+            out_dir,
+            domains,
+            source_dir,
+            tune_on,
+            progress=progress,
+            max_groups=max_tune_questions,
+            no_answer_prior=no_answer_prior,
         )
     return report
 
@@ -65,14 +72,19 @@ def fit_answer_decision(
     *,
     progress: bool = True,
     max_groups: int | None = None,
+    no_answer_prior: str = "train",
 ) -> dict[str, Any]:
     """Fit the answer decision on the pipeline's own outputs over `split` (never test) and save it.
 
-    Each domain's `split` reviews go into a fresh in-memory BM25 store; every (question, product)
+    The `split` reviews of every domain go into a fresh in-memory BM25 store; every (question, product)
     group is asked through the extractive pipeline at `settings.top_k_retriever`, with the reader's
     decision switched off (boost 0), and the reader's signals, the best span's F1 and abstaining's F1
     are collected. `qa.readers.decision.fit_decision` fits the logistic decision, cross-fitted by
     product; the parameters and the out-of-fold report go into `reviewqa_reader.json`.
+
+    `no_answer_prior` re-weights the groups so that no-answer ones have the share they have in the
+    train splits ("train", the default: dev is small and its mix differs, 61 % no-answer in
+    electronics dev against 46 % in train), the held-out mix ("held-out") or a given share.
     """
     from haystack.document_stores.in_memory import InMemoryDocumentStore
     from tqdm.auto import tqdm
@@ -87,18 +99,20 @@ def fit_answer_decision(
     span_f1: list[float] = []
     null_f1: list[float] = []
     products: list[str] = []
-    for domain in domains:
-        part = load_subjqa(source_dir, domain, split)
-        store = InMemoryDocumentStore(bm25_algorithm="BM25Okapi")
-        write_reviews(store, part.reviews, progress=False)
-        pipeline = extractive_pipeline(store, tuning_settings, reader=reader)
+    # One store and one pipeline for every domain (a component belongs to one pipeline); each
+    # question is filtered to its own product, split and domain, as `ask` filters it.
+    parts = [load_subjqa(source_dir, domain, split) for domain in domains]
+    store = InMemoryDocumentStore(bm25_algorithm="BM25Okapi")
+    write_reviews(store, [review for part in parts for review in part.reviews], progress=False)
+    pipeline = extractive_pipeline(store, tuning_settings, reader=reader)
+    for part in parts:
         groups = group_questions(part.questions)[:max_groups]
-        for group in tqdm(groups, desc=f"Fitting the answer decision ({domain}/{split})", disable=not progress):
+        for group in tqdm(groups, desc=f"Fitting the answer decision ({part.domain}/{split})", disable=not progress):
             output = pipeline.run(
                 {
                     "retriever": {
                         "query": group.question,
-                        "filters": review_filters(group.item_id, split),
+                        "filters": review_filters(group.item_id, split, part.domain),
                         "top_k": settings.top_k_retriever,
                     },
                     "reader": {"query": group.question, "top_k": 1},
@@ -110,10 +124,14 @@ def fit_answer_decision(
             signals.append(DecisionSignals(**null.meta["signals"]))
             span_f1.append(max_over_golds(best, group.answers)[1] if best is not None else 0.0)
             null_f1.append(max_over_golds(None, group.answers)[1])
-            products.append(f"{domain}:{group.item_id}")
+            products.append(f"{part.domain}:{group.item_id}")
     fitted_on = f"{'+'.join(domains)}/{split}, pipeline bm25 top-{settings.top_k_retriever}"
+    share = resolve_no_answer_prior(no_answer_prior, domains, source_dir)
+    importance = None if share is None else prior_weights([f == 1.0 for f in null_f1], share)
+    if share is not None:
+        fitted_on += f", no-answer share {share:.2f} ({no_answer_prior})"
     try:
-        fit = fit_decision(signals, span_f1, null_f1, products, fitted_on=fitted_on)
+        fit = fit_decision(signals, span_f1, null_f1, products, fitted_on=fitted_on, importance=importance)
     except ValueError as error:  # too little signal (a reader trained for a few steps): keep the boost rule
         report = {"fitted": False, "reason": str(error), "questions": len(signals)}
         update_reader_info(model_dir, answer_decision=None, answer_decision_report=report)

@@ -214,6 +214,8 @@ def show_answers(api: ReviewQA, last: LastRun, result: AskResult) -> None:
             "Lower-ranked candidates are listed below for reference.",
             icon=":material/help:",
         )
+    elif result.confidence is not None:
+        st.success(f"**{best.text}** ({result.confidence.words})", icon=":material/check_circle:")
     if last.feedback_error:
         st.error(last.feedback_error)
     for rank, answer in enumerate(result.answers, start=1):

@@ -217,6 +217,20 @@ def expected_calibration_error(
     return ece, table
 
 
+def prior_weights(is_no_answer: Sequence[bool], share: float | None) -> list[float]:
+    """Per-question weights giving no-answer questions `share` of the total weight (1.0 each if None).
+
+    A class-prior correction: a held-out split whose no-answer share differs from the domain's
+    (estimated on the larger train split) is re-weighted to that share before fitting or tuning.
+    """
+    observed = sum(is_no_answer) / max(len(is_no_answer), 1)
+    if share is None or observed in (0.0, 1.0):
+        return [1.0] * len(is_no_answer)
+    if not 0.0 < share < 1.0:
+        raise ValueError(f"A no-answer share must lie strictly between 0 and 1, not {share}.")
+    return [share / observed if na else (1 - share) / (1 - observed) for na in is_no_answer]
+
+
 @dataclass(frozen=True)
 class DecisionFit:
     """A fitted decision and how it did out of fold on the data it was fitted on."""
@@ -236,6 +250,7 @@ def fit_decision(
     features: Sequence[str] = FEATURE_NAMES,
     folds: int = 5,
     fitted_on: str = "",
+    importance: Sequence[float] | None = None,
 ) -> DecisionFit:
     """Fit the logistic decision on held-out pipeline outputs, cross-fitted by `groups` (products).
 
@@ -246,6 +261,9 @@ def fit_decision(
     :param features: the signals to use (`FEATURE_NAMES` by default).
     :param folds: cross-fitting folds for the out-of-fold probabilities, the regularisation and the bands.
     :param fitted_on: a label for reports.
+    :param importance: per-question weights, e.g. a class-prior correction that gives no-answer
+        questions the share they have in the (larger) train split instead of the held-out mix;
+        every fit and every reported number uses them. None = 1 each.
     """
     import numpy as np
     from sklearn.linear_model import LogisticRegression
@@ -257,7 +275,8 @@ def fit_decision(
     x = np.array([[s.vector()[i] for i in index] for s in signals], dtype=float)
     gain = np.asarray(span_f1, dtype=float) - np.asarray(null_f1, dtype=float)
     y = (gain > 0).astype(int)
-    w = np.abs(gain)
+    prior = np.ones(len(gain)) if importance is None else np.asarray(importance, dtype=float)
+    w = np.abs(gain) * prior
     keep = w > 0
     if keep.sum() < 10 or len(set(y[keep])) < 2:
         raise ValueError("Too few held-out questions where answering and abstaining differ to fit a decision.")
@@ -277,7 +296,7 @@ def fit_decision(
 
     def expected_f1(p: np.ndarray, threshold: float) -> float:
         chosen = np.where(p >= threshold, span_f1, null_f1)
-        return float(np.mean(chosen))
+        return float(np.average(chosen, weights=prior))
 
     grid = (0.01, 0.1, 1.0, 10.0)
     scored = {c: out_of_fold(c) for c in grid}
@@ -299,8 +318,9 @@ def fit_decision(
         "regularisation_C": best_c,
         "cv_f1_by_C": {str(c): expected_f1(scored[c], 0.5) for c in grid},
         "cv_f1": expected_f1(oof, 0.5),
-        "f1_always_answer": float(np.mean(span_f1)),
-        "f1_never_answer": float(np.mean(null_f1)),
+        "f1_always_answer": float(np.average(span_f1, weights=prior)),
+        "f1_never_answer": float(np.average(null_f1, weights=prior)),
+        "weighted": importance is not None,
         "cv_ece": ece,
         "cv_reliability": reliability,
     }
