@@ -136,8 +136,13 @@ def fit_answer_decision(
         report = {"fitted": False, "reason": str(error), "questions": len(signals)}
         update_reader_info(model_dir, answer_decision=None, answer_decision_report=report)
         return report
-    update_reader_info(model_dir, answer_decision=fit.decision.to_dict(), answer_decision_report=fit.report)
-    return {"fitted": True, **fit.report}
+    # The single CLS-logit threshold, fitted the same way on the same outputs: what the signals add.
+    gap_only = fit_decision(
+        signals, span_f1, null_f1, products, features=("gap",), fitted_on=fitted_on, importance=importance
+    )
+    report = {**fit.report, "cv_f1_gap_only": gap_only.report["cv_f1"], "cv_ece_gap_only": gap_only.report["cv_ece"]}
+    update_reader_info(model_dir, answer_decision=fit.decision.to_dict(), answer_decision_report=report)
+    return {"fitted": True, **report}
 
 
 def _train(
