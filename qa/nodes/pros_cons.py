@@ -1,8 +1,8 @@
 """Pros and cons of a product: the extractive reader asks aspect questions of ALL its reviews.
 
 For each aspect question ("What is good about it?", "What are the complaints?", ...) the reader
-reads every review given and returns its best spans. Spans the reader scores below its own
-no-answer score are dropped (it thinks the reviews don't answer), the rest are grouped by
+reads every review given and returns its best spans. Spans the answer decision would not answer
+with (each judged as the best span, `ReviewReader.span_verdicts`) are dropped, the rest are grouped by
 normalised text (lowercase, no punctuation or articles, as SQuAD's metric normalises), and each
 group is one pro or con with its support (how many distinct reviews said it) and its evidence.
 
@@ -57,11 +57,10 @@ class ProsConsExtractor:
 
     def _spans(self, question: str, documents: list[Document]) -> list[ExtractedAnswer]:
         answers = self.reader.run(query=question, documents=documents, top_k=self.answers_per_question)["answers"]
-        no_answer = max((a.score for a in answers if a.data is None), default=0.0)
         return [
             a
-            for a in answers
-            if a.data and a.document is not None and (not self.above_no_answer or a.score >= no_answer)
+            for a, verdict in self.reader.span_verdicts(answers, documents)
+            if a.data and a.document is not None and (not self.above_no_answer or verdict.answer)
         ]
 
     def _aggregate(self, kind: Literal["pro", "con"], questions: list[str], documents: list[Document]) -> list[Any]:

@@ -27,7 +27,7 @@ from haystack.utils import ComponentDevice
 from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 
 from qa.errors import ModelError
-from qa.readers.decision import AnswerDecision, DecisionSignals, decide
+from qa.readers.decision import AnswerDecision, DecisionSignals, Verdict, decide
 
 
 @component
@@ -160,6 +160,27 @@ class ReviewReader(TransformersExtractiveReader):
             ends.append([encoding.token_to_chars(int(t))[1] for t in ends_tok[row][valid]])
             kept.append(values[row][valid])
         return starts, ends, kept
+
+    def span_verdicts(
+        self, answers: list[ExtractedAnswer], documents: list[Document]
+    ) -> list[tuple[ExtractedAnswer, Verdict]]:
+        """The decision for each span of one `run` output, as if it were the best span.
+
+        For callers that keep several spans per question (pros and cons): each span is judged by
+        `decide` with its own logit, length and review rank against the run's no-answer logit.
+
+        :param answers: the `answers` of one `run` call (with its no-answer answer).
+        :param documents: the documents given to that call, in the same order.
+        """
+        null = next((a for a in answers if a.data is None and "signals" in a.meta), None)
+        if null is None:
+            return []
+        null_logit = float(null.meta["signals"]["null_logit"])
+        return [
+            (a, decide(decision_signals(a, null_logit, documents, self.calibration_factor), self.answer_decision))
+            for a in answers
+            if a.data is not None
+        ]
 
     def _nest_answers(self, **kwargs: Any) -> list[list[ExtractedAnswer]]:
         no_answer = kwargs.pop("no_answer")

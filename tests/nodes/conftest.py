@@ -35,8 +35,12 @@ def nlp_api(indexed_settings: Settings) -> ReviewQA:
 
 @pytest.fixture(scope="session")
 def reader_api(qa_settings: Settings) -> ReviewQA:
-    """The facade with the tiny extractive reader too (pros and cons, translated QA)."""
-    return ReviewQA(qa_settings)
+    """The facade with the tiny extractive reader too (pros and cons, translated QA).
+
+    The tiny reader (a few training steps) is forced to answer (single threshold far below every
+    span): these tests check the NLP plumbing, not the reader's answer decision.
+    """
+    return ReviewQA(qa_settings.with_overrides(reader_no_answer_boost=-1000.0))
 
 
 @pytest.fixture(scope="session")
