@@ -136,12 +136,21 @@ def fit_answer_decision(
         report = {"fitted": False, "reason": str(error), "questions": len(signals)}
         update_reader_info(model_dir, answer_decision=None, answer_decision_report=report)
         return report
-    # The single CLS-logit threshold, fitted the same way on the same outputs: what the signals add.
+    # The single CLS-logit threshold, fitted the same way on the same outputs: dev keeps whichever
+    # of the two has the higher out-of-fold F1 (the extra signals do not help every reader).
     gap_only = fit_decision(
         signals, span_f1, null_f1, products, features=("gap",), fitted_on=fitted_on, importance=importance
     )
-    report = {**fit.report, "cv_f1_gap_only": gap_only.report["cv_f1"], "cv_ece_gap_only": gap_only.report["cv_ece"]}
-    update_reader_info(model_dir, answer_decision=fit.decision.to_dict(), answer_decision_report=report)
+    kept = fit if fit.report["cv_f1"] >= gap_only.report["cv_f1"] else gap_only
+    report = {
+        **kept.report,
+        "kept": "all signals" if kept is fit else "gap only",
+        "cv_f1_all_signals": fit.report["cv_f1"],
+        "cv_ece_all_signals": fit.report["cv_ece"],
+        "cv_f1_gap_only": gap_only.report["cv_f1"],
+        "cv_ece_gap_only": gap_only.report["cv_ece"],
+    }
+    update_reader_info(model_dir, answer_decision=kept.decision.to_dict(), answer_decision_report=report)
     return {"fitted": True, **report}
 
 
