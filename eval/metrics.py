@@ -5,66 +5,15 @@ Pure Python; scores are fractions in [0, 1] (the official SQuAD script reports x
 
 from __future__ import annotations
 
-import re
-import string
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-_PUNCTUATION = frozenset(string.punctuation)
-_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
+from qa.readers.squad import exact_match, f1_score, get_tokens, max_over_golds, normalize_answer
+
+__all__ = ["exact_match", "f1_score", "get_tokens", "max_over_golds", "normalize_answer"]
 
 
 # --------------------------------------------------------------------------- SQuAD 2.0
-
-
-def normalize_answer(s: str) -> str:
-    """Lowercase, drop punctuation, drop articles, collapse whitespace (official order)."""
-    s = s.lower()
-    s = "".join(ch for ch in s if ch not in _PUNCTUATION)
-    s = _ARTICLES.sub(" ", s)
-    return " ".join(s.split())
-
-
-def get_tokens(s: str) -> list[str]:
-    """Tokens of the normalised answer (empty list for an empty string)."""
-    if not s:
-        return []
-    return normalize_answer(s).split()
-
-
-def exact_match(prediction: str, gold: str) -> float:
-    """1.0 if the normalised strings are equal, else 0.0 (SQuAD 2.0 ``compute_exact``)."""
-    return float(normalize_answer(gold) == normalize_answer(prediction))
-
-
-def f1_score(prediction: str, gold: str) -> float:
-    """Token-overlap F1 (SQuAD 2.0 ``compute_f1``); if either side is empty, 1.0 iff both are."""
-    gold_toks = get_tokens(gold)
-    pred_toks = get_tokens(prediction)
-    if not gold_toks or not pred_toks:
-        return float(gold_toks == pred_toks)
-    num_same = sum((Counter(gold_toks) & Counter(pred_toks)).values())
-    if num_same == 0:
-        return 0.0
-    precision = num_same / len(pred_toks)
-    recall = num_same / len(gold_toks)
-    return 2 * precision * recall / (precision + recall)
-
-
-def max_over_golds(prediction: str | None, golds: Sequence[str]) -> tuple[float, float]:
-    """(EM, F1) of ``prediction`` maximised over the gold answers.
-
-    ``None`` means "no answer" and equals ``""``. As in the official script, golds that
-    normalise to nothing are dropped and an empty gold list becomes ``[""]``, so the empty
-    prediction scores 1 only on no-answer questions.
-    """
-    pred = prediction or ""
-    candidates = [g for g in golds if normalize_answer(g)] or [""]
-    return (
-        max(exact_match(pred, g) for g in candidates),
-        max(f1_score(pred, g) for g in candidates),
-    )
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from eval.metrics import max_over_golds
 from eval.reader import no_answer_share, predict_isolated, score_predictions, tune_no_answer_boost
 from eval.retriever import group_questions
 from indexer.sources.subjqa import load_subjqa
@@ -20,6 +19,7 @@ from qa.errors import DataError
 from qa.pipelines.definitions import build_reader, extractive_pipeline
 from qa.pipelines.filters import review_filters
 from qa.readers.decision import DecisionSignals, fit_decision, prior_weights
+from qa.readers.squad import max_over_golds
 from qa.readers.training import TrainingConfig, TrainingRecord, train_reader, update_reader_info
 from qa.retrievers.models import resolve_encoder_model
 from qa.types import Question

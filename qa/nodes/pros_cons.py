@@ -19,11 +19,11 @@ from typing import Any, Literal
 from haystack import Document, ExtractedAnswer, component, default_from_dict, default_to_dict
 from haystack.core.serialization import component_to_dict
 
-from eval.metrics import normalize_answer
 from indexer.documents import document_to_review
 from qa.nodes.sentiment import SentimentClassifier
 from qa.nodes.types import AspectAnswer, Evidence
 from qa.readers.reader import ReviewReader
+from qa.readers.squad import normalize_answer
 
 PRO_QUESTIONS = ("What is good about it?", "What do people like about it?", "What are the best features?")
 CON_QUESTIONS = ("What are the complaints?", "What is bad about it?", "What are the problems with it?")
