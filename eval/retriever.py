@@ -20,23 +20,11 @@ from dataclasses import dataclass, field
 from tqdm.auto import tqdm
 
 from eval.metrics import mean_average_precision, mean_reciprocal_rank, recall_at_k
+from qa.question_groups import group_questions
 from qa.types import Question, RetrievedReview
 
 KS = (1, 3, 5, 10, 20)
 Retrieve = Callable[[str, str, str, int], list[RetrievedReview]]
-
-
-@dataclass(frozen=True)
-class QuestionGroup:
-    """Labels aggregated by (question text, product), as Haystack 1.x aggregated them."""
-
-    question: str
-    item_id: str
-    split: str
-    answers: tuple[str, ...]
-    review_ids: tuple[str, ...]
-    #: Did any annotator of any member question mark "no answer"?
-    has_no_answer_vote: bool = False
 
 
 @dataclass
@@ -48,24 +36,6 @@ class RetrievalResult:
     mrr: dict[str, float] = field(default_factory=dict)
     map: dict[str, float] = field(default_factory=dict)
     seconds_per_query: float = 0.0
-
-
-def group_questions(questions: Sequence[Question]) -> list[QuestionGroup]:
-    """Aggregate questions by (question text, product)."""
-    groups: dict[tuple[str, str], list[Question]] = {}
-    for q in questions:
-        groups.setdefault((q.question, q.item_id), []).append(q)
-    return [
-        QuestionGroup(
-            question=text,
-            item_id=item,
-            split=members[0].split,
-            answers=tuple(dict.fromkeys(a.text for q in members for a in q.answers)),
-            review_ids=tuple(dict.fromkeys(q.review_id for q in members)),
-            has_no_answer_vote=any(q.no_answer_votes or not q.answers for q in members),
-        )
-        for (text, item), members in groups.items()
-    ]
 
 
 def _summarise(result: RetrievalResult, name: str, rankings: list[list[bool]], ks: Sequence[int]) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from eval.reader import no_answer_share, predict_isolated, score_predictions, tune_no_answer_boost
-from eval.retriever import group_questions
 from indexer.sources.subjqa import load_subjqa
 from indexer.squad import to_training_examples
 from indexer.write import write_reviews
@@ -18,6 +17,7 @@ from qa.device import resolve_device
 from qa.errors import DataError
 from qa.pipelines.definitions import build_reader, extractive_pipeline
 from qa.pipelines.filters import review_filters
+from qa.question_groups import group_questions
 from qa.readers.decision import DecisionSignals, fit_decision, prior_weights
 from qa.readers.squad import max_over_golds
 from qa.readers.training import TrainingConfig, TrainingRecord, train_reader, update_reader_info
