@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from qa.config import Settings
 from qa.retrievers.models import Encoder
+from qa.stores.factory import count_matching
 
 #: Meta field naming the encoder that produced a document's embedding.
 EMBEDDING_MODEL_FIELD = "embedding_model"
@@ -52,8 +53,12 @@ def embed_documents(
     import time
 
     identity = encoder.identity
-    documents = store.filter_documents(filters)
-    todo = [d for d in documents if needs_embedding(d, identity)]
+    # Only the reviews lacking this encoder's vectors are read (an indexed query in the embedded
+    # store), so a fully embedded store costs two counts, not a scan of every embedding.
+    stale = {"field": f"meta.{EMBEDDING_MODEL_FIELD}", "operator": "!=", "value": identity}
+    wanted = stale if filters is None else {"operator": "AND", "conditions": [filters, stale]}
+    total = count_matching(store, filters)
+    todo = [d for d in store.filter_documents(wanted) if needs_embedding(d, identity)]
     started = time.perf_counter()
     if todo:
         # Imported here: sentence-transformers costs 5-6 s to import, which BM25-only runs never need.
@@ -71,10 +76,12 @@ def embed_documents(
                     policy=DuplicatePolicy.OVERWRITE,
                 )
                 bar.update(len(chunk))
+    if hasattr(store, "build_vector_index"):  # FAISS: index the new vectors now, not on the first question
+        store.build_vector_index()
     return EmbedReport(
-        total=len(documents),
+        total=total,
         embedded=len(todo),
-        already_embedded=len(documents) - len(todo),
+        already_embedded=total - len(todo),
         model=identity,
         seconds=time.perf_counter() - started,
     )

@@ -7,9 +7,7 @@ are kept) and indexing the same data twice writes nothing new.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
 
 from haystack.document_stores.types import DocumentStore, DuplicatePolicy
 from tqdm.auto import tqdm
@@ -37,9 +35,9 @@ def write_reviews(
 ) -> WriteReport:
     """Write `reviews` as documents; existing ids are skipped, so re-indexing is idempotent."""
     written = present = 0
-    # The embedded store saves once per batch() block instead of once per write call.
-    batch_scope: Any = store.batch() if hasattr(store, "batch") else nullcontext()
-    with batch_scope, tqdm(total=len(reviews), desc="Indexing reviews", unit="review", disable=not progress) as bar:
+    # One write transaction per chunk: an interrupted run keeps the chunks written, and a re-run
+    # skips them (ids are deterministic), so it completes without duplicates.
+    with tqdm(total=len(reviews), desc="Indexing reviews", unit="review", disable=not progress) as bar:
         for chunk in _batches(reviews, batch_size):
             documents = {doc.id: doc for doc in map(review_to_document, chunk)}
             existing = {

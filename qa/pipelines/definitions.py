@@ -19,6 +19,8 @@ from qa.errors import StoreError
 from qa.pipelines.generative import generative_pipeline
 from qa.readers.models import read_reader_info, resolve_reader
 from qa.readers.reader import ReviewReader
+from qa.retrievers.embedded import EmbeddedBM25Retriever, EmbeddedEmbeddingRetriever
+from qa.stores.embedded import EmbeddedDocumentStore
 
 PipelineName = Literal["retrieval", "extractive", "generative"]
 
@@ -44,7 +46,9 @@ def _is_elasticsearch(store: DocumentStore) -> bool:
 
 def _bm25(store: DocumentStore, top_k: int) -> Any:
     """BM25 of the store's backend; every backend filters by product/split before ranking."""
-    if isinstance(store, InMemoryDocumentStore):  # embedded and FAISS
+    if isinstance(store, EmbeddedDocumentStore):  # embedded and FAISS
+        return EmbeddedBM25Retriever(document_store=store, top_k=top_k)
+    if isinstance(store, InMemoryDocumentStore):
         return InMemoryBM25Retriever(document_store=store, top_k=top_k)
     if _is_elasticsearch(store):
         from haystack_integrations.components.retrievers.elasticsearch import ElasticsearchBM25Retriever
@@ -55,7 +59,9 @@ def _bm25(store: DocumentStore, top_k: int) -> Any:
 
 def _vector(store: DocumentStore, top_k: int) -> Any:
     """Vector search of the store's backend (FAISS: exact within the filter; ES: exact script_score)."""
-    if isinstance(store, InMemoryDocumentStore):  # FaissDocumentStore overrides embedding_retrieval
+    if isinstance(store, EmbeddedDocumentStore):  # FaissDocumentStore overrides embedding_retrieval
+        return EmbeddedEmbeddingRetriever(document_store=store, top_k=top_k)
+    if isinstance(store, InMemoryDocumentStore):
         return InMemoryEmbeddingRetriever(document_store=store, top_k=top_k)
     if _is_elasticsearch(store):
         from haystack_integrations.components.retrievers.elasticsearch import ElasticsearchEmbeddingRetriever

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from haystack.document_stores.types import DocumentStore
 
 from qa.config import Settings
@@ -29,3 +31,11 @@ def open_store(settings: Settings, *, create: bool = True) -> DocumentStore:
 def open_labels(settings: Settings) -> LabelStore:
     """The gold-label store beside the index."""
     return LabelStore(settings.labels_dir)
+
+
+def count_matching(store: DocumentStore, filters: dict[str, Any] | None) -> int:
+    """How many documents match `filters`, by the backend's own count where it has one (no transfer)."""
+    if filters is None:
+        return store.count_documents()
+    counter = getattr(store, "count_documents_by_filter", None)  # not in Haystack's DocumentStore protocol
+    return int(counter(filters)) if counter is not None else len(store.filter_documents(filters))

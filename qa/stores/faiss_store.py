@@ -6,16 +6,17 @@ Why not a subclass of faiss-haystack's FAISSDocumentStore (and not that package 
 - it pins `numpy<2` on Python < 3.13, while this project needs numpy 2 (pyarrow, transformers'
   Trainer); installing it would downgrade numpy under everything else;
 - documents, meta and BM25 would be a second implementation of what `EmbeddedDocumentStore`
-  already does correctly (filters before ranking, atomic persistence).
-So this store *is* an `EmbeddedDocumentStore` (documents, meta, BM25 and filters unchanged, saved
-atomically to `documents.rqa`) and keeps the vectors in a FAISS `IndexIDMap2` (inner product on
-L2-normalised vectors = cosine, like the embedded store). Filtered search is exact: the filter runs
-first, its document ids become a FAISS `IDSelectorBatch`, and only those vectors are scored, so a
-product with at least `top_k` embedded reviews always returns `top_k` of them.
+  already does correctly (filters before ranking, transactions, several processes).
+So this store *is* an `EmbeddedDocumentStore` (documents, meta, BM25, filters and embeddings in
+its SQLite file) and keeps a FAISS `IndexIDMap2` of the vectors (inner product on L2-normalised
+vectors = cosine, like the embedded store) as a cache of them. Filtered search is exact: the filter
+runs first, its document ids become a FAISS `IDSelectorBatch`, and only those vectors are scored,
+so a product with at least `top_k` embedded reviews always returns `top_k` of them.
 
-The FAISS index is written beside the documents (`vectors.rqa`: temporary file, fsync, rename) and
-checked on load against the documents' embeddings; a missing, stale or unreadable index is rebuilt
-from them. With a CUDA device and a GPU build of faiss, unfiltered searches run on the GPU.
+The FAISS index is a cache keyed by the store's generation (which every committed write, by any
+process, changes): a search after a write rebuilds it from the stored embeddings and writes it
+beside the documents (`vectors.rqa`: temporary file, fsync, rename); a missing, stale or unreadable
+file is rebuilt. With a CUDA device and a GPU build of faiss, unfiltered searches run on the GPU.
 """
 
 from __future__ import annotations
@@ -23,21 +24,23 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from dataclasses import replace
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from haystack import Document, default_from_dict, default_to_dict
-from haystack.document_stores.types import DuplicatePolicy
 
 from qa.config import DevicePreference
 from qa.errors import StoreError
 from qa.stores.atomic import write_atomic
 from qa.stores.embedded import EmbeddedDocumentStore
+from qa.stores.embedded.document_store import DEFAULT_BUSY_TIMEOUT_S
+
+logger = logging.getLogger(__name__)
 
 VECTORS_FILE = "vectors.rqa"
-VECTORS_FORMAT_VERSION = 1
+VECTORS_FORMAT_VERSION = 2
 IndexType = Literal["flat", "hnsw"]
 
 
@@ -61,7 +64,17 @@ class FaissDocumentStore(EmbeddedDocumentStore):
         index_type: IndexType = "flat",
         device: DevicePreference = "auto",
         create: bool = True,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
     ) -> None:
+        """
+        Open (or create) the store in a directory.
+
+        :param path: the store's directory (documents in `documents.sqlite`, vectors in `vectors.rqa`).
+        :param index_type: "flat" (exact) or "hnsw" (approximate, even within a filter).
+        :param device: "auto", "cpu" or "cuda": unfiltered searches use a GPU copy on CUDA.
+        :param create: create an empty store when none exists (else a StoreError).
+        :param busy_timeout_s: how long a write waits for another process's write to finish.
+        """
         import faiss
 
         self._faiss = faiss
@@ -71,9 +84,9 @@ class FaissDocumentStore(EmbeddedDocumentStore):
         self._gpu_index: Any = None  # a GPU copy for unfiltered searches (faiss GPU build + CUDA)
         self._gpu_resources: Any = None
         self._ids: dict[int, str] = {}  # FAISS id -> document id
-        self._pending: set[str] = set()  # documents whose vectors must be (re)added or removed
-        self._rebuild = True
-        super().__init__(path, create=create)
+        self._built_for: int | None = None  # the store generation the index reflects
+        super().__init__(path, create=create, busy_timeout_s=busy_timeout_s)
+        self._load_vectors()
 
     @property
     def vectors_file(self) -> Path:
@@ -89,49 +102,28 @@ class FaissDocumentStore(EmbeddedDocumentStore):
             inner = faiss.IndexFlatIP(dim)
         return faiss.IndexIDMap2(inner)
 
-    def _embedded(self, ids: list[str] | None = None) -> tuple[list[str], np.ndarray | None]:
-        docs = self.storage.values() if ids is None else [self.storage[i] for i in ids if i in self.storage]
-        with_vectors = [d for d in docs if d.embedding is not None]
-        if not with_vectors:
-            return [], None
-        dims = {len(d.embedding or []) for d in with_vectors}
-        if len(dims) > 1 or (self._index is not None and ids is not None and dims != {self._index.d}):
-            raise StoreError(
-                "The store holds embeddings of different sizes (from different models). "
-                "Re-run `reviewqa index --embed` to recompute them with one model."
-            )
-        return [d.id for d in with_vectors], np.asarray([d.embedding for d in with_vectors], dtype=np.float32)
-
-    def _add(self, doc_ids: list[str], vectors: np.ndarray) -> None:
-        int_ids = np.asarray([faiss_id(i) for i in doc_ids], dtype=np.int64)
-        for int_id, doc_id in zip(int_ids.tolist(), doc_ids, strict=True):
-            if self._ids.get(int_id, doc_id) != doc_id:
-                raise StoreError(f"FAISS id collision between documents {doc_id} and {self._ids[int_id]}.")
-            self._ids[int_id] = doc_id
-        if self._index is None:
-            self._index = self._new_index(vectors.shape[1])
-        self._index.add_with_ids(_normalised(vectors), int_ids)
+    def build_vector_index(self) -> None:
+        """Build (and save) the FAISS index now, e.g. after embedding, instead of on the first search."""
+        self._sync()
 
     def _sync(self) -> None:
-        """Bring the FAISS index in line with the documents' embeddings (incrementally when possible)."""
-        if not self._rebuild and not self._pending:
+        """Rebuild the FAISS index from the stored embeddings when the store changed since."""
+        generation = self.generation()
+        if self._built_for == generation:
             return
-        if self._rebuild or self.index_type == "hnsw":  # HNSW cannot remove vectors: rebuild
-            self._index, self._ids = None, {}
-            doc_ids, vectors = self._embedded()
-            if vectors is not None:
-                self._add(doc_ids, vectors)
-        else:
-            stale = [i for i in self._pending if faiss_id(i) in self._ids]
-            if stale and self._index is not None:
-                self._index.remove_ids(np.asarray([faiss_id(i) for i in stale], dtype=np.int64))
-                for doc_id in stale:
-                    del self._ids[faiss_id(doc_id)]
-            doc_ids, vectors = self._embedded(sorted(self._pending))
-            if vectors is not None:
-                self._add(doc_ids, vectors)
-        self._pending, self._rebuild = set(), False
+        doc_ids, vectors = self.embeddings()
+        self._index, self._ids = None, {}
+        if vectors is not None:
+            int_ids = np.asarray([faiss_id(i) for i in doc_ids], dtype=np.int64)
+            for int_id, doc_id in zip(int_ids.tolist(), doc_ids, strict=True):
+                if self._ids.get(int_id, doc_id) != doc_id:
+                    raise StoreError(f"FAISS id collision between documents {doc_id} and {self._ids[int_id]}.")
+                self._ids[int_id] = doc_id
+            self._index = self._new_index(vectors.shape[1])
+            self._index.add_with_ids(_normalised(vectors), int_ids)
+        self._built_for = generation
         self._gpu_index = self._to_gpu(self._index)
+        self._save_vectors()
 
     def _to_gpu(self, index: Any) -> Any:
         faiss = self._faiss
@@ -156,7 +148,16 @@ class FaissDocumentStore(EmbeddedDocumentStore):
         scale_score: bool = False,
         return_embedding: bool | None = False,
     ) -> list[Document]:
-        """The `top_k` documents closest (cosine) to the query among those matching `filters` (exact)."""
+        """
+        The `top_k` documents closest (cosine) to the query among those matching `filters` (exact).
+
+        :param query_embedding: the query's vector.
+        :param filters: Haystack filters, applied before the search.
+        :param top_k: how many documents to return at most.
+        :param scale_score: map cosine s to (s + 1) / 2.
+        :param return_embedding: keep the documents' embeddings in the results.
+        :returns: documents with their `score`, best first.
+        """
         self._sync()
         if self._index is None or self._index.ntotal == 0 or top_k < 1:
             return []
@@ -181,60 +182,49 @@ class FaissDocumentStore(EmbeddedDocumentStore):
         else:
             index = self._gpu_index or self._index
             scores, labels = index.search(query, min(top_k, self._index.ntotal))
+        hits = [
+            (self._ids[label], score)
+            for score, label in zip(scores[0].tolist(), labels[0].tolist(), strict=True)
+            if label >= 0
+        ]
+        found = {
+            d.id: d for d in self.filter_documents({"field": "id", "operator": "in", "value": [h[0] for h in hits]})
+        }
         results = []
-        for score, label in zip(scores[0].tolist(), labels[0].tolist(), strict=True):
-            if label < 0:
+        for doc_id, score in hits:
+            if doc_id not in found:  # deleted by another process since the index was built
                 continue
-            document = self.storage[self._ids[label]]
-            value = (score + 1) / 2 if scale_score else score
-            results.append(replace(document, score=value, embedding=document.embedding if return_embedding else None))
+            fields = found[doc_id].to_dict()
+            fields["score"] = (score + 1) / 2 if scale_score else score
+            if not return_embedding:
+                fields["embedding"] = None
+            results.append(Document.from_dict(fields))
         return results
 
-    # -- mutations mark the index out of date ---------------------------------------------------
-    def write_documents(self, documents: list[Document], policy: DuplicatePolicy = DuplicatePolicy.NONE) -> int:
-        """Write documents; their vectors enter the FAISS index."""
-        self._pending.update(d.id for d in documents)
-        return super().write_documents(documents, policy=policy)
-
-    def delete_documents(self, document_ids: list[str]) -> None:
-        """Delete documents and their vectors."""
-        self._pending.update(document_ids)
-        super().delete_documents(document_ids)
-
-    def delete_all_documents(self) -> None:
-        """Delete every document and vector."""
-        self._rebuild = True
-        super().delete_all_documents()
-
-    def delete_by_filter(self, filters: dict[str, Any]) -> int:
-        """Delete the documents matching `filters` and their vectors."""
-        self._rebuild = True
-        return super().delete_by_filter(filters)
-
     # -- persistence -----------------------------------------------------------------------------
-    def save(self) -> None:
-        """Write documents (embedded store) and then the FAISS index, each atomically."""
-        super().save()
-        self._sync()
+    def _save_vectors(self) -> None:
         index = self._index if self._index is not None else self._new_index(1)
-        # The documents file this index belongs to: a crash between the two renames is detected on load.
-        header = {"format_version": VECTORS_FORMAT_VERSION, "index_type": self.index_type, "documents": self._stamp()}
+        header = {
+            "format_version": VECTORS_FORMAT_VERSION,
+            "index_type": self.index_type,
+            "generation": self._built_for,
+        }
         buffer = io.BytesIO()
         np.savez(
             buffer,
             header=np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
             index=self._faiss.serialize_index(index),
             ids=np.asarray(sorted(self._ids), dtype=np.int64),
+            doc_ids=np.frombuffer(
+                json.dumps([self._ids[i] for i in sorted(self._ids)]).encode("utf-8"), dtype=np.uint8
+            ),
         )
-        write_atomic(self.vectors_file, buffer.getvalue())
+        try:
+            write_atomic(self.vectors_file, buffer.getvalue())
+        except OSError as error:  # only a cache: searching goes on, the next process rebuilds it
+            logger.warning("Cannot save the vector index %s (%s); it is rebuilt when needed.", self.vectors_file, error)
 
-    def _stamp(self) -> list[int]:
-        stat = self.file.stat()
-        return [stat.st_size, stat.st_mtime_ns]
-
-    def _load(self) -> None:
-        super()._load()
-        self._rebuild = True
+    def _load_vectors(self) -> None:
         if not self.vectors_file.is_file():
             return
         try:
@@ -242,25 +232,30 @@ class FaissDocumentStore(EmbeddedDocumentStore):
                 header = json.loads(bytes(archive["header"]).decode("utf-8"))
                 index = self._faiss.deserialize_index(archive["index"])
                 saved_ids = archive["ids"].tolist()
-        except (OSError, ValueError, KeyError, RuntimeError):
-            return  # unreadable: rebuilt from the documents' embeddings
-        expected = {faiss_id(d.id): d.id for d in self.storage.values() if d.embedding is not None}
+                doc_ids = json.loads(bytes(archive["doc_ids"]).decode("utf-8"))
+        except (OSError, ValueError, KeyError, RuntimeError, UnicodeDecodeError):
+            return  # unreadable: rebuilt from the stored embeddings on the first search
         if (
             header.get("format_version") != VECTORS_FORMAT_VERSION
             or header.get("index_type") != self.index_type
-            or header.get("documents") != self._stamp()
-            or set(saved_ids) != set(expected)
-            or index.ntotal != len(expected)
+            or header.get("generation") != self.generation()
+            or index.ntotal != len(saved_ids)
         ):
-            return  # stale (e.g. a crash between the two files): rebuilt on first search
-        self._index = index if expected else None
-        self._ids = expected
-        self._rebuild = False
+            return  # stale: rebuilt on the first search
+        self._ids = dict(zip(saved_ids, doc_ids, strict=True))
+        self._index = index if saved_ids else None
+        self._built_for = header["generation"]
         self._gpu_index = self._to_gpu(self._index)
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise the configuration (documents and vectors live at `path`)."""
-        return default_to_dict(self, path=str(self.path), index_type=self.index_type, device=self.device)
+        return default_to_dict(
+            self,
+            path=str(self.path),
+            index_type=self.index_type,
+            device=self.device,
+            busy_timeout_s=self.busy_timeout_s,
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaissDocumentStore:
