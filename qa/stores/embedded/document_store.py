@@ -21,6 +21,7 @@ in the previous single-file format (`documents.rqa`, version 1) is migrated on f
 # every value is bound as a parameter.
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import os
@@ -68,6 +69,7 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE INDEX IF NOT EXISTS documents_item ON documents (m_item_id);
 CREATE INDEX IF NOT EXISTS documents_embedding_model ON documents (m_embedding_model);
+CREATE INDEX IF NOT EXISTS documents_not_plain ON documents (row) WHERE plain = 0;
 CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE, df INTEGER NOT NULL);
 """
 _STATS = ("generation", "documents", "bm25_documents", "total_length")
@@ -271,12 +273,16 @@ class EmbeddedDocumentStore:
         if filters and "operator" not in filters and "conditions" not in filters:
             raise ValueError("Invalid filter syntax. See https://docs.haystack.deepset.ai/docs/metadata-filtering.")
         narrowed = prefilter(filters)
-        sql = f"SELECT {columns} FROM documents WHERE ({where})"
-        params: tuple[Any, ...] = ()
-        if narrowed is not None:
-            sql += f" AND (plain = 0 OR ({narrowed.sql}))"
-            params = narrowed.params
-        for row in db.execute(sql + " ORDER BY row", params):
+        base = f"SELECT {columns} FROM documents WHERE ({where})"
+        if narrowed is None:
+            rows: Iterable[tuple[Any, ...]] = db.execute(base + " ORDER BY row")
+        else:
+            # Two indexed queries rather than one `plain = 0 OR ...`, which SQLite can only scan: the
+            # rows the SQL matches, and the (rare) non-plain rows it did not, which Haystack decides.
+            matched = db.execute(f"{base} AND ({narrowed.sql}) ORDER BY row", narrowed.params)
+            others = db.execute(f"{base} AND plain = 0 AND NOT ({narrowed.sql}) ORDER BY row", narrowed.params)
+            rows = heapq.merge(matched.fetchall(), others.fetchall(), key=lambda row: row[0])
+        for row in rows:
             needs_check = filters and (narrowed is None or not narrowed.exact or row[5] == 0)
             if needs_check and not document_matches_filter(filters, self._document(row)):  # type: ignore[arg-type]
                 continue

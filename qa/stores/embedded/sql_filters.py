@@ -46,7 +46,8 @@ def _comparison(condition: dict[str, Any]) -> Prefilter | None:
             return Prefilter(f"{name} IS {'NOT ' if operator == '!=' else ''}?", (value,), True)
         return None
     if operator in ("in", "not in") and isinstance(value, list) and all(isinstance(v, str) for v in value):
-        member = f"IFNULL({name} IN ({', '.join('?' * len(value))}), 0)" if value else "0"
+        # Never NULL (so NOT stays exact), and still served by the column's index.
+        member = f"({name} IS NOT NULL AND {name} IN ({', '.join('?' * len(value))}))" if value else "0"
         return Prefilter(member if operator == "in" else f"NOT {member}", tuple(value), True)
     return None
 
