@@ -26,7 +26,7 @@ eval_app = typer.Typer(help="Evaluate retrievers, readers and pipelines on gold 
 
 Domain = Annotated[str, typer.Option(help="SubjQA domain (indexed).")]
 Split = Annotated[str, typer.Option(help="Split whose questions are asked.")]
-Limit = Annotated[int | None, typer.Option(help="Only the first N questions (a quick run).")]
+Limit = Annotated[int | None, typer.Option(min=1, help="Only the first N questions (a quick run).")]
 Name = Annotated[str | None, typer.Option(help="Result name (file stem in the results dir).")]
 ResultsDir = Annotated[Path, typer.Option(help="Where result files are written.")]
 SasModel = Annotated[

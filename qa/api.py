@@ -25,7 +25,7 @@ from indexer.embed import EmbedReport, embed_documents
 from indexer.sources.subjqa import SPLITS, load_subjqa
 from indexer.write import WriteReport, write_reviews
 from qa.config import MAX_QUESTION_CHARS, DenseKind, RetrieverKind, Settings, check_top_k
-from qa.errors import NotFoundError, QueryError
+from qa.errors import NotFoundError, QueryError, os_errors
 from qa.nodes.types import Analysis
 from qa.pipelines.definitions import PIPELINES, build_reader, dense_kind
 from qa.pipelines.filters import review_filters
@@ -33,6 +33,7 @@ from qa.readers.reader import ReviewReader
 from qa.retrievers.models import dense_encoders
 from qa.stores.factory import open_labels, open_store
 from qa.stores.feedback import Feedback, FeedbackStore, open_feedback
+from qa.stores.labels import LabelMerge
 
 if TYPE_CHECKING:  # qa.analysis loads the NLP components' libraries (3-4 s): imported where used
     from qa.analysis import NlpToolkit
@@ -48,6 +49,8 @@ class IndexSummary:
     reviews: int
     load: LoadReport
     write: WriteReport
+    #: How the split's gold questions were merged into the stored ones (SubjQA only).
+    labels: LabelMerge | None = None
 
 
 @dataclass
@@ -127,7 +130,9 @@ class ReviewQA:
         if kind is None:
             return None
         encoder = dense_encoders(self.settings, kind).document
-        return embed_documents(self.store, encoder, self.settings, progress=progress)
+        with os_errors("write to", self.settings.data_dir):
+            return embed_documents(self.store, encoder, self.settings, progress=progress)
+
 
     # -- indexing --------------------------------------------------------------------------
     def index_subjqa(
@@ -141,34 +146,53 @@ class ReviewQA:
         """Index SubjQA reviews of `domains` and keep their gold questions as labels.
 
         Every split is loaded and checked before anything is written, so bad input leaves the
-        store as it was.
+        store as it was. Gold questions are merged by question id (`LabelStore.merge`): indexing
+        another copy of SubjQA adds and updates questions and never drops the stored ones.
         """
         loaded = [load_subjqa(source_dir, domain, split) for domain in domains for split in splits]
         labels = open_labels(self.settings)
         summaries = []
-        for part in loaded:
-            report = write_reviews(self.store, part.reviews, progress=progress)
-            labels.write(part.domain, part.split, part.questions)
-            summaries.append(
-                IndexSummary(
-                    source=f"subjqa/{part.domain}/{part.split}",
-                    questions=len(part.questions),
-                    reviews=len(part.reviews),
-                    load=part.report,
-                    write=report,
+        with os_errors("write to", self.settings.data_dir):
+            self._check_writable()
+            for part in loaded:
+                report = write_reviews(self.store, part.reviews, progress=progress)
+                merge = labels.merge(part.domain, part.split, part.questions)
+                summaries.append(
+                    IndexSummary(
+                        source=f"subjqa/{part.domain}/{part.split}",
+                        questions=len(part.questions),
+                        reviews=len(part.reviews),
+                        load=part.report,
+                        write=report,
+                        labels=merge,
+                    )
                 )
-            )
         return summaries
+
+    def _check_writable(self) -> None:
+        """Fail before writing anything when the data directory cannot be written (read-only, full, a file)."""
+        import os
+        import tempfile
+
+        directory = self.settings.data_dir
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=directory, prefix=".write-check-")
+        os.close(handle)
+        Path(probe).unlink()
 
     def index_reviews(
         self, reviews: Sequence[Review], *, source: str, load: LoadReport, progress: bool = True
     ) -> IndexSummary:
         """Index the user's own reviews (see `indexer.sources.user_reviews`)."""
-        report = write_reviews(self.store, reviews, progress=progress)
+        with os_errors("write to", self.settings.data_dir):
+            if self.settings.store_backend != "elasticsearch":
+                self._check_writable()
+            report = write_reviews(self.store, reviews, progress=progress)
         return IndexSummary(source=source, questions=0, reviews=len(reviews), load=load, write=report)
 
     def count(self, item_id: str | None = None, split: str | None = None, domain: str | None = None) -> int:
         """How many reviews the store holds (for one product, split and domain when given)."""
+        _check_split(split)
         filters = review_filters(item_id, split, domain)
         if filters is None:
             return self.store.count_documents()
@@ -176,6 +200,7 @@ class ReviewQA:
 
     def products(self, split: str | None = None, domain: str | None = None) -> dict[str, int]:
         """Product ids with their number of reviews, most reviewed first."""
+        _check_split(split)
         documents = self.store.filter_documents(review_filters(None, split, domain))
         counts = Counter(str(d.meta.get("item_id")) for d in documents)
         return dict(counts.most_common())
@@ -215,8 +240,9 @@ class ReviewQA:
             raise QueryError(f"The question must be text, not {type(question).__name__}.")
         if item_id is not None and not isinstance(item_id, str):
             raise QueryError(f"The product id must be text, not {type(item_id).__name__}.")
-        if split is not None and split not in SPLITS:
-            raise QueryError(f"Unknown split {split!r}: use one of {', '.join(SPLITS)}.")
+        if item_id is not None and not item_id.strip():
+            raise QueryError("The product id is empty: name one (`reviewqa products` lists them).")
+        _check_split(split)
         try:
             question.encode("utf-8")
         except UnicodeEncodeError:
@@ -328,6 +354,12 @@ class ReviewQA:
             "filters": review_filters(item_id, split),
             "top_k": top_k or self.settings.top_k_retriever,
         }
+
+
+def _check_split(split: object) -> None:
+    """One QueryError for a split that SubjQA does not have (None means every split)."""
+    if split is not None and split not in SPLITS:
+        raise QueryError(f"Unknown split {split!r}: use one of {', '.join(SPLITS)}.")
 
 
 def _retrieved(document: Document) -> RetrievedReview:

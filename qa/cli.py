@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from eval.cli import eval_app
+from qa.cli_errors import ReviewQAGroup
 from qa.cli_nlp import Generator, Mode, analyze, print_generative
 from qa.cli_options import (
     DataDir,
@@ -31,7 +32,10 @@ from qa.errors import ReviewQAError
 from qa.types import AskResult
 
 app = typer.Typer(
-    help="Question answering over customer reviews.", no_args_is_help=True, pretty_exceptions_enable=False
+    help="Question answering over customer reviews.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    cls=ReviewQAGroup,  # every user error, usage errors included: one `Error:` line, exit 1 (qa/cli_errors.py)
 )
 app.add_typer(eval_app, name="eval")
 
@@ -83,9 +87,14 @@ def index(
     api = make_api(settings)
     summaries = api.index_subjqa(domains, source_dir=source, splits=split or SPLITS, progress=not quiet)
     for s in summaries:
+        labels = s.labels
+        merged = (
+            f"; gold questions kept {labels.kept}, added {labels.added}, updated {labels.updated}" if labels else ""
+        )
         typer.echo(
             f"{s.source}: {s.questions} questions, {s.reviews} reviews; written {s.write.written}, "
             f"already indexed {s.write.already_present}; answers repaired {s.load.repaired}, dropped {s.load.dropped}"
+            f"{merged}"
         )
     if embed:
         kind: DenseKind | None = "embedding" if settings.retriever == "bm25" else None  # BM25: default encoder
@@ -126,13 +135,17 @@ def import_reviews(
 def products(
     split: Annotated[str | None, typer.Option(help="Only this split.")] = None,
     domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
-    limit: Annotated[int, typer.Option(help="How many to list.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, help="How many to list.")] = 20,
     data_dir: DataDir = None,
 ) -> None:
     """List product ids with their number of reviews."""
-    counts = make_api(make_settings(data_dir)).products(split=split, domain=domain)
+    api = make_api(make_settings(data_dir))
+    counts = api.products(split=split, domain=domain)
     if not counts:
-        raise ReviewQAError("The index is empty. Run `reviewqa index` first.")
+        if api.count() == 0:
+            raise ReviewQAError("The index is empty. Run `reviewqa index` first.")
+        where = " and ".join(f"{k} {v!r}" for k, v in (("split", split), ("domain", domain)) if v is not None)
+        raise ReviewQAError(f"No reviews in {where}. `reviewqa products` without --split and --domain lists them all.")
     for item_id, n in list(counts.items())[:limit]:
         typer.echo(f"{item_id}\t{n}")
     typer.echo(f"({len(counts)} products)")
@@ -143,8 +156,8 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     item: Annotated[str, typer.Option("--item", help="Product id (e.g. an ASIN).")],
     split: Annotated[str | None, typer.Option(help="Only reviews of this split.")] = None,
-    top_k_retriever: Annotated[int, typer.Option(min=1, max=100)] = 3,
-    top_k_reader: Annotated[int, typer.Option(min=1, max=20)] = 3,
+    top_k_retriever: Annotated[int | None, typer.Option(help="Reviews to read, 1 to 100 (default 3).")] = None,
+    top_k_reader: Annotated[int | None, typer.Option(help="Answers to show, 1 to 100 (default 3).")] = None,
     mode: Mode = "extractive",
     reader: Reader = None,
     generator: Generator = None,
@@ -165,13 +178,15 @@ def ask(
         retriever=retriever,
         store_backend=store,
         embedding_model=embedding_model,
+        top_k_retriever=top_k_retriever,  # checked by Settings, with the API's messages
+        top_k_reader=top_k_reader,
     )
     result = make_api(settings).ask(
         question,
         item_id=item,
         split=split,
-        top_k_retriever=top_k_retriever,
-        top_k_reader=top_k_reader,
+        top_k_retriever=settings.top_k_retriever,
+        top_k_reader=settings.top_k_reader,
         mode="generative" if mode == "generative" else "extractive",
     )
     if mode == "generative":
@@ -399,15 +414,8 @@ register_retrieval_commands(app)  # embed, train-retriever (qa/cli_retrieval.py)
 
 
 def main() -> None:
-    """Console entry point: user errors become one line on stderr and exit code 1."""
-    try:
-        app()
-    except ReviewQAError as error:
-        typer.echo(f"Error: {error}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        typer.echo("Interrupted.", err=True)
-        sys.exit(130)
+    """Console entry point: user errors become one line on stderr and exit code 1 (see qa/cli_errors.py)."""
+    app()
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ HUB_DPR_QUERY = "facebook/dpr-question_encoder-single-nq-base"
 HUB_DPR_DOCUMENT = "facebook/dpr-ctx_encoder-single-nq-base"
 #: Longest question accepted (characters); longer input is a user error, not something to truncate.
 MAX_QUESTION_CHARS = 1000
+#: Longest review text imported (characters): five times SubjQA's longest review (19,091); a longer
+#: one is reported as "review too long" (and skipped, or the file refused, per --on-bad-row).
+MAX_REVIEW_CHARS = 100_000
 #: The most reviews one question may retrieve or answers it may return (a product's reviews are read
 #: in full below this; a larger value would only make a question take minutes).
 MAX_TOP_K = 100
@@ -50,6 +53,41 @@ def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
     """One clear DataError unless `value` is one of `choices`."""
     if value not in choices:
         raise DataError(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+
+
+def check_positive(name: str, value: object, *, integer: bool = False, optional: bool = False) -> None:
+    """One clear DataError unless `value` is a finite number above 0 (a whole one if `integer`; None if `optional`)."""
+    if value is None and optional:
+        return
+    kinds = (int,) if integer else (int, float)
+    if not (isinstance(value, kinds) and not isinstance(value, bool) and math.isfinite(value) and value > 0):
+        kind = "a whole number" if integer else "a finite number"
+        raise DataError(f"{name} must be {kind} above 0, not {value!r}.")
+
+
+def check_folder(name: str, path: Path) -> None:
+    """One clear DataError when `path`, or a parent of it, exists and is not a folder (it may not exist yet)."""
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                where = "" if part == path else f" ({part} is a file)"
+                raise DataError(
+                    f"{name} {path} is not a folder{where}: choose a folder with --data-dir or REVIEWQA_DATA_DIR."
+                )
+            return
+
+
+def check_url(name: str, value: object) -> None:
+    """One clear DataError unless `value` is an http(s) URL with a host, e.g. http://localhost:9200."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        port = parts.port if parts is not None else None
+    except ValueError:
+        parts = port = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or (port is not None and port <= 0):
+        raise DataError(f"{name} must be an http(s) URL such as http://localhost:9200, not {value!r}.")
 
 
 @dataclass(frozen=True)
@@ -149,6 +187,9 @@ class Settings:
         check_choice("The retriever", self.retriever, get_args(RetrieverKind))
         if not str(self.data_dir).strip() or str(self.data_dir) == ".":
             raise DataError("The data directory is empty: set REVIEWQA_DATA_DIR or --data-dir to a folder.")
+        check_folder("The data directory", Path(self.data_dir))
+        if self.es_url is not None:
+            check_url("ES_URL", self.es_url)
         if not 0.0 <= self.hybrid_bm25_weight <= 1.0:
             raise DataError(f"The hybrid BM25 weight must lie in [0, 1], not {self.hybrid_bm25_weight}.")
         _check_api(self)

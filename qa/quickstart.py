@@ -27,9 +27,13 @@ def fetch_hub_reader(settings: Settings) -> bool:
     import tempfile
 
     import httpx
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import constants, snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled
 
+    from qa.readers.models import hub_unreachable
+
+    if constants.is_offline_mode() or hub_unreachable() is not None:
+        return False  # at once, instead of five retries per file
     target = settings.default_reader_dir
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-download-"))

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from qa.api import ReviewQA
-from qa.config import RetrieverKind, Settings
+from qa.config import MAX_QUESTION_CHARS, RetrieverKind, Settings
 from qa.errors import ReviewQAError
 from qa.pipelines.definitions import PIPELINES
 from qa.pipelines.draw import pipeline_to_dot
@@ -37,6 +37,7 @@ MODE_LABELS = {
     "retrieval": "Retrieval only: the best-matching reviews, no reader",
 }
 MAX_PRODUCT_CHOICES = 200
+MAX_PRODUCT_QUERY_CHARS = 200
 
 
 # -- facade ------------------------------------------------------------------------------------
@@ -98,9 +99,10 @@ def sidebar_settings() -> tuple[Settings, str, int, int]:
 # -- Ask page ----------------------------------------------------------------------------------
 def choose_product(products: dict[str, int]) -> str | None:
     """Search products by id; shows how many reviews the chosen one has."""
-    query = st.text_input(
-        "Product id", key="product_query", placeholder="Type to search, e.g. B0074BW614", max_chars=200
-    ).strip()
+    query = st.text_input("Product id", key="product_query", placeholder="Type to search, e.g. B0074BW614").strip()
+    if len(query) > MAX_PRODUCT_QUERY_CHARS:  # a paste, not a product id (no max_chars: it would drop it silently)
+        st.warning(f"A product id has at most {MAX_PRODUCT_QUERY_CHARS} characters; this one has {len(query)}.")
+        return None
     if query in products:
         st.success(f"Product {query}: {products[query]} reviews")
         return query
@@ -264,7 +266,10 @@ def ask_page(api: ReviewQA, mode: str, top_k_retriever: int, top_k_reader: int) 
     if item_id in products:
         product_panel(api, item_id)
     with st.form("ask_form"):
-        question = st.text_input("Question", key="question", placeholder="Is it good for reading?", max_chars=1000)
+        # No max_chars: Streamlit silently drops a paste longer than it. The facade checks the length and
+        # run_question shows its message ("The question has N characters; the limit is 1000").
+        question = st.text_input("Question", key="question", placeholder="Is it good for reading?")
+        st.caption(f"Up to {MAX_QUESTION_CHARS} characters.")
         submitted = st.form_submit_button("Ask", type="primary", key="ask_submit")
     if submitted:
         note = " (the first question also loads the model)" if mode != "retrieval" else ""

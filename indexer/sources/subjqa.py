@@ -10,13 +10,14 @@ not part of the text. An answer's text is `review[start:end]` from `human_ans_in
 from __future__ import annotations
 
 import ast
-import csv
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexer.sources.files import CsvFile
+from qa.config import MAX_REVIEW_CHARS
 from qa.errors import DataError
 from qa.types import GoldAnswer, LoadReport, Question, Review
 
@@ -93,12 +94,22 @@ def load_subjqa(source_dir: Path, domain: str, split: str) -> SubjQASplit:
         raise DataError(f"SubjQA directory not found: {source_dir}")
     if not path.is_file():
         raise DataError(f"SubjQA file not found: {path} (expected <dir>/<domain>/<split>.csv)")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DataError(f"{path} is not a SubjQA CSV: missing columns {', '.join(missing)}")
-        rows = list(reader)
+    table = CsvFile(path)
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.header]
+    if missing:
+        raise DataError(f"{path} is not a SubjQA CSV: missing columns {', '.join(missing)}")
+    rows = []
+    for record in table.records():
+        if record.fields is None:
+            raise DataError(f"{path}: line {record.line}: {record.problem}.")
+        row = dict(zip(table.header, record.fields, strict=True))
+        for column in ("review", "question"):
+            if len(row[column]) > MAX_REVIEW_CHARS:
+                raise DataError(
+                    f"{path}: line {record.line}: {column} too long ({len(row[column]):,} chars, "
+                    f"limit {MAX_REVIEW_CHARS:,})."
+                )
+        rows.append(row)
     return _group_rows(rows, domain, split)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Iterator, Mapping
@@ -11,6 +9,8 @@ from dataclasses import dataclass, fields
 from enum import Enum
 from pathlib import Path
 
+from indexer.sources.files import CsvFile, read_text
+from qa.config import MAX_REVIEW_CHARS
 from qa.errors import DataError
 from qa.types import LoadReport, Review
 
@@ -129,15 +129,7 @@ def _detect_format(path: Path, file_format: str | None) -> str:
 
 
 def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            text = handle.read()
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not valid UTF-8 (byte {exc.start}); save it as UTF-8") from exc
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    text = read_text(path)
     if not text.strip():
         raise DataError(f"{path}: file is empty")
     return text
@@ -148,11 +140,8 @@ _Rows = Iterator[tuple[int, Mapping[str, object] | str]]
 
 def _csv_rows(path: Path, text: str, mapping: ColumnMapping) -> _Rows:
     """Check the header eagerly, then yield (start line, row dict or bad-row reason)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [name.strip() for name in next(reader)]
-    except csv.Error as exc:
-        raise DataError(f"{path}: line 1: cannot parse the CSV header: {exc}") from exc
+    table = CsvFile(path, text)
+    header = table.header
     found = ", ".join(header)
     missing = [c for c in (mapping.item_id, mapping.text) if c not in header]
     if missing:
@@ -164,24 +153,26 @@ def _csv_rows(path: Path, text: str, mapping: ColumnMapping) -> _Rows:
             raise DataError(f"{path}: column {column!r} (for {name}) not found; columns: {found}")
 
     def records() -> _Rows:
-        last = reader.line_num
-        while True:
-            start = last + 1  # line_num after a read is the record's END line
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise DataError(f"{path}: line {start}: malformed CSV: {exc}") from exc
-            last = reader.line_num
-            if not row:  # a blank line holds no record
-                continue
-            if len(row) != len(header):
-                yield start, f"expected {len(header)} fields, found {len(row)}"
+        for record in table.records():
+            if record.fields is None:
+                yield record.line, str(record.problem)
             else:
-                yield start, dict(zip(header, row, strict=True))
+                yield record.line, dict(zip(header, record.fields, strict=True))
 
     return records()
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object names one key twice (json.loads would keep only the last value)."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    record: dict[str, object] = {}
+    for key, value in pairs:
+        if key in record:
+            raise _DuplicateKey(f"key {key!r} appears twice in the object")
+        record[key] = value
+    return record
 
 
 def _jsonl_rows(text: str) -> _Rows:
@@ -189,9 +180,12 @@ def _jsonl_rows(text: str) -> _Rows:
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw)
+            record = json.loads(raw, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             yield line, f"invalid JSON: {exc.msg} (column {exc.colno})"
+            continue
+        except _DuplicateKey as exc:
+            yield line, str(exc)
             continue
         if isinstance(record, dict):
             yield line, record
@@ -211,6 +205,8 @@ def _to_review(record: Mapping[str, object], mapping: ColumnMapping, domain: str
     for name in ("item_id", "text"):
         if values[name] is None:
             return f"missing or empty {name} (column {getattr(mapping, name)!r})"
+    if len(str(values["text"])) > MAX_REVIEW_CHARS:
+        return f"review too long ({len(str(values['text'])):,} chars, limit {MAX_REVIEW_CHARS:,})"
     rating: float | None = None
     if values["rating"] is not None:
         try:

@@ -28,6 +28,7 @@ from haystack_integrations.components.readers.transformers import TransformersEx
 
 from qa.errors import ModelError
 from qa.readers.decision import AnswerDecision, DecisionSignals, Verdict, decide
+from qa.readers.models import require_hub_model
 
 
 @component
@@ -85,7 +86,8 @@ class ReviewReader(TransformersExtractiveReader):
         self._null_logits = threading.local()
 
     def warm_up(self) -> None:
-        """Load the model, turning loading failures into a clear ModelError."""
+        """Load the model, turning loading failures into a clear ModelError (at once when the hub is unreachable)."""
+        require_hub_model(self.model_name_or_path, "reader")
         try:
             super(ReviewReader, self).warm_up()
         except (OSError, ValueError) as error:

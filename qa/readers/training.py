@@ -21,6 +21,7 @@ import torch
 from transformers import TrainerCallback
 
 from indexer.squad import SquadExample
+from qa.config import check_positive
 from qa.device import supports_fast_bf16
 from qa.errors import ModelError
 from qa.readers.models import READER_INFO_FILE
@@ -50,6 +51,14 @@ class TrainingConfig:
     bf16: bool | None = None
     #: Also save `<out>-epoch<N>` after each epoch but the last, to choose the epoch count on dev.
     save_every_epoch: bool = False
+
+    def __post_init__(self) -> None:
+        # Every number, from `train-reader` flags or Python, is checked here once (qa.config helpers).
+        check_positive("epochs", self.epochs)
+        check_positive("learning_rate (--lr)", self.learning_rate)
+        for name in ("batch_size", "max_seq_length", "stride"):
+            check_positive(name, getattr(self, name), integer=True)
+        check_positive("max_examples", self.max_examples, integer=True, optional=True)
 
 
 @dataclass
@@ -151,6 +160,9 @@ def train_reader(
     if config.max_examples is not None:
         examples = list(examples)[: config.max_examples]
     set_seed(config.seed)
+    from qa.readers.models import require_hub_model
+
+    require_hub_model(base, "base model")
     try:
         tokenizer = AutoTokenizer.from_pretrained(base)
         model = AutoModelForQuestionAnswering.from_pretrained(base)

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from qa.config import Settings
 from qa.device import resolve_device
+from qa.readers.models import require_hub_model
 from qa.retrievers.models import Encoder
 
 #: Longest review (in tokens) the DPR checkpoints read; longer text is truncated.
@@ -124,6 +125,8 @@ class DPRDocumentEmbedder:
 def text_embedder(encoder: Encoder, settings: Settings) -> Any:
     """A component `text: str -> embedding` for questions."""
     device = _device(settings)
+    if not encoder.is_local:
+        require_hub_model(encoder.name_or_path, "question encoder")
     if encoder.family == "dpr":
         return DPRTextEmbedder(model=encoder.name_or_path, device=device.to_torch_str())
     return SentenceTransformersTextEmbedder(
@@ -138,6 +141,8 @@ def text_embedder(encoder: Encoder, settings: Settings) -> Any:
 def document_embedder(encoder: Encoder, settings: Settings, *, progress: bool = True) -> Any:
     """A component `documents -> documents with embedding` for reviews."""
     device = _device(settings)
+    if not encoder.is_local:
+        require_hub_model(encoder.name_or_path, "review encoder")
     if encoder.family == "dpr":
         return DPRDocumentEmbedder(
             model=encoder.name_or_path,

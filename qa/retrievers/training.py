@@ -28,7 +28,7 @@ from haystack import Document
 from haystack.document_stores.in_memory import InMemoryDocumentStore
 
 from indexer.sources.subjqa import load_subjqa
-from qa.config import PACKAGED_MINILM, Settings
+from qa.config import PACKAGED_MINILM, Settings, check_positive
 from qa.device import resolve_device
 from qa.errors import ReviewQAError
 from qa.pipelines.filters import review_filters
@@ -52,6 +52,15 @@ class RetrieverTrainingConfig:
     max_examples: int | None = None
     max_steps: int | None = None
     seed: int = 42
+
+    def __post_init__(self) -> None:
+        # Every number, from `train-retriever` flags or Python, is checked here once (qa.config helpers).
+        check_positive("epochs", self.epochs)
+        check_positive("learning_rate (--lr)", self.learning_rate)
+        for name in ("batch_size", "max_seq_length", "mini_batch_size"):
+            check_positive(name, getattr(self, name), integer=True)
+        for name in ("max_examples", "max_steps"):
+            check_positive(name, getattr(self, name), integer=True, optional=True)
 
 
 def _answer_free(review: Review, question: Question) -> bool:

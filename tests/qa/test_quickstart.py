@@ -69,4 +69,5 @@ def test_an_unreachable_hub_means_no_reader_and_leaves_nothing_behind(tmp_path: 
     settings = Settings(data_dir=tmp_path)
     assert fetch_hub_reader(settings) is False
     assert not settings.default_reader_dir.exists()
-    assert list(settings.default_reader_dir.parent.iterdir()) == []
+    parent = settings.default_reader_dir.parent  # offline, nothing is created at all
+    assert not parent.exists() or list(parent.iterdir()) == []
