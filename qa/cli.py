@@ -61,7 +61,10 @@ def print_result(result: AskResult) -> None:
 def index(
     domain: Domains = None,
     split: Annotated[list[str] | None, typer.Option("--split", help="Splits to index (default: all).")] = None,
-    embed: Annotated[bool, typer.Option("--embed", help="Also embed the reviews for --retriever.")] = False,
+    embed: Annotated[
+        bool | None,
+        typer.Option("--embed/--no-embed", help="Embed the reviews now (default: when the retriever is dense)."),
+    ] = None,
     retriever: Retriever = None,
     store: StoreBackendOption = None,
     embedding_model: EmbeddingModel = None,
@@ -96,7 +99,8 @@ def index(
             f"already indexed {s.write.already_present}; answers repaired {s.load.repaired}, dropped {s.load.dropped}"
             f"{merged}"
         )
-    if embed:
+    # A dense retriever gets its vectors at index time (with progress), not on the first question.
+    if embed or (embed is None and settings.retriever != "bm25"):
         kind: DenseKind | None = "embedding" if settings.retriever == "bm25" else None  # BM25: default encoder
         echo_embed_report(api.embed(progress=not quiet, force_kind=kind))
     typer.echo(f"Store {settings.store_dir}: {api.count()} reviews.")
@@ -287,9 +291,9 @@ def tune_reader(
     data_dir: DataDir = None,
     quiet: Quiet = False,
 ) -> None:
-    """Fit a trained reader's answer decision (and its single no-answer boost) on a held-out split; save both."""
+    """Fit a trained reader's answer decision and no-answer boost, and choose its fast variant, on a held-out split."""
     from qa.data import resolve_subjqa_dir
-    from qa.training import fit_answer_decision
+    from qa.training import choose_inference_precision, fit_answer_decision
     from qa.training import tune_reader as tune
 
     settings = make_settings(data_dir, subjqa_dir=subjqa_dir, device=device)
@@ -299,6 +303,9 @@ def tune_reader(
     report = tune(settings, model_dir, domain_list, source_dir, split, not quiet, no_answer_prior=no_answer_prior)
     report["answer_decision"] = fit_answer_decision(
         settings, model_dir, domain_list, source_dir, split, progress=not quiet, no_answer_prior=no_answer_prior
+    )
+    report["inference"] = choose_inference_precision(
+        settings, model_dir, domain_list, source_dir, split, progress=not quiet
     )
     typer.echo(json.dumps(report, indent=2))
 

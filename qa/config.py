@@ -102,8 +102,15 @@ class ReaderSettings:
     #: Added to the no-answer logit before it competes with spans; larger = more "no answer".
     #: None = the value tuned on dev when the reader was trained (0.0 for other models).
     no_answer_boost: float | None = None
+    #: Inference arithmetic: "fp32" (the reference), "bf16", "int8" (CPU), or "auto" = the variant
+    #: `reviewqa train-reader` chose on dev and recorded beside the model (fp32 for other models).
+    precision: str = "auto"
+    #: Run the windows sorted by length, each group trimmed to its longest window (same answers).
+    group_by_length: bool = True
 
     def __post_init__(self) -> None:
+        if self.precision not in ("auto", "fp32", "bf16", "int8"):
+            raise DataError(f"The reader precision must be auto, fp32, bf16 or int8, not {self.precision!r}.")
         boost = self.no_answer_boost
         is_number = isinstance(boost, int | float) and not isinstance(boost, bool)
         if boost is not None and not (is_number and math.isfinite(boost)):
@@ -315,6 +322,7 @@ _ENVIRONMENT: dict[str, tuple[str, Callable[[dict[str, str], str], Any]]] = {
         for n in ("generator", "sentiment", "ner", "summary", "translation")
     },
     "REVIEWQA_NO_ANSWER_BOOST": ("reader_no_answer_boost", _env_float),
+    "REVIEWQA_READER_PRECISION": ("reader_precision", _env_text),
     "REVIEWQA_HYBRID_BM25_WEIGHT": ("hybrid_bm25_weight", _env_float),
     "REVIEWQA_API_HOST": ("api_host", _env_text),
     "REVIEWQA_API_PORT": ("api_port", _env_int),

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
-from dataclasses import asdict, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from eval.reader import no_answer_share, predict_isolated, score_predictions, tune_no_answer_boost
-from indexer.sources.subjqa import load_subjqa
+from haystack import ExtractedAnswer
+
+from indexer.sources.subjqa import SubjQASplit, load_subjqa
 from indexer.squad import to_training_examples
 from indexer.write import write_reviews
 from qa.config import Settings
@@ -17,7 +18,8 @@ from qa.device import resolve_device
 from qa.errors import DataError
 from qa.pipelines.definitions import build_reader, extractive_pipeline
 from qa.pipelines.filters import review_filters
-from qa.question_groups import group_questions
+from qa.question_groups import QuestionGroup, group_questions
+from qa.readers.boost import no_answer_share, predict_isolated, score_predictions, tune_no_answer_boost
 from qa.readers.decision import DecisionSignals, fit_decision, prior_weights
 from qa.readers.squad import max_over_golds
 from qa.readers.training import TrainingConfig, TrainingRecord, train_reader, update_reader_info
@@ -60,6 +62,15 @@ def train_and_tune(
             max_groups=max_tune_questions,
             no_answer_prior=no_answer_prior,
         )
+        report["inference"] = choose_inference_precision(
+            settings,
+            out_dir,
+            domains,
+            source_dir,
+            tune_on,
+            progress=progress,
+            max_groups=min(max_tune_questions or 40, 40),
+        )
     return report
 
 
@@ -86,45 +97,22 @@ def fit_answer_decision(
     train splits ("train", the default: dev is small and its mix differs, 61 % no-answer in
     electronics dev against 46 % in train), the held-out mix ("held-out") or a given share.
     """
-    from haystack.document_stores.in_memory import InMemoryDocumentStore
-    from tqdm.auto import tqdm
-
     if split == "test":
         raise DataError("Fitting the answer decision on the test split would leak it; use dev.")
-    reader_settings = replace(settings.reader, model=str(model_dir), no_answer_boost=0.0)
+    reader_settings = replace(settings.reader, model=str(model_dir), no_answer_boost=0.0, precision="fp32")
     tuning_settings = replace(settings, reader=reader_settings, retriever="bm25")
-    reader = build_reader(tuning_settings)
-    reader.warm_up()
     signals: list[DecisionSignals] = []
     span_f1: list[float] = []
     null_f1: list[float] = []
     products: list[str] = []
-    # One store and one pipeline for every domain (a component belongs to one pipeline); each
-    # question is filtered to its own product, split and domain, as `ask` filters it.
-    parts = [load_subjqa(source_dir, domain, split) for domain in domains]
-    store = InMemoryDocumentStore(bm25_algorithm="BM25Okapi")
-    write_reviews(store, [review for part in parts for review in part.reviews], progress=False)
-    pipeline = extractive_pipeline(store, tuning_settings, reader=reader)
-    for part in parts:
-        groups = group_questions(part.questions)[:max_groups]
-        for group in tqdm(groups, desc=f"Fitting the answer decision ({part.domain}/{split})", disable=not progress):
-            output = pipeline.run(
-                {
-                    "retriever": {
-                        "query": group.question,
-                        "filters": review_filters(group.item_id, split, part.domain),
-                        "top_k": settings.top_k_retriever,
-                    },
-                    "reader": {"query": group.question, "top_k": 1},
-                }
-            )
-            answers = output["reader"]["answers"]
-            null = next(a for a in answers if a.data is None)
-            best = next((a.data for a in answers if a.data is not None), None)
-            signals.append(DecisionSignals(**null.meta["signals"]))
-            span_f1.append(max_over_golds(best, group.answers)[1] if best is not None else 0.0)
-            null_f1.append(max_over_golds(None, group.answers)[1])
-            products.append(f"{part.domain}:{group.item_id}")
+    held_out = HeldOut.load(source_dir, domains, split, max_groups)
+    for domain, group, answers in held_out.ask(tuning_settings, progress, "Fitting the answer decision"):
+        null = next(a for a in answers if a.data is None)
+        best = next((a.data for a in answers if a.data is not None), None)
+        signals.append(DecisionSignals(**null.meta["signals"]))
+        span_f1.append(max_over_golds(best, group.answers)[1] if best is not None else 0.0)
+        null_f1.append(max_over_golds(None, group.answers)[1])
+        products.append(f"{domain}:{group.item_id}")
     fitted_on = f"{'+'.join(domains)}/{split}, pipeline bm25 top-{settings.top_k_retriever}"
     share = resolve_no_answer_prior(no_answer_prior, domains, source_dir)
     importance = None if share is None else prior_weights([f == 1.0 for f in null_f1], share)
@@ -152,6 +140,107 @@ def fit_answer_decision(
     }
     update_reader_info(model_dir, answer_decision=kept.decision.to_dict(), answer_decision_report=report)
     return {"fitted": True, **report}
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """A held-out split of several domains, in one in-memory BM25 store, asked group by group."""
+
+    split: str
+    parts: list[SubjQASplit]
+    groups: dict[str, list[QuestionGroup]]
+    store: Any
+
+    @classmethod
+    def load(cls, source_dir: Path, domains: Sequence[str], split: str, max_groups: int | None) -> HeldOut:
+        """The `split` of `domains`, the first `max_groups` (question, product) groups of each."""
+        from haystack.document_stores.in_memory import InMemoryDocumentStore
+
+        parts = [load_subjqa(source_dir, domain, split) for domain in domains]
+        store = InMemoryDocumentStore(bm25_algorithm="BM25Okapi")
+        write_reviews(store, [review for part in parts for review in part.reviews], progress=False)
+        groups = {part.domain: group_questions(part.questions)[:max_groups] for part in parts}
+        return cls(split=split, parts=parts, groups=groups, store=store)
+
+    def ask(
+        self, settings: Settings, progress: bool, description: str
+    ) -> Iterator[tuple[str, QuestionGroup, list[ExtractedAnswer]]]:
+        """(domain, group, the extractive pipeline's answers) for every group, as `ask` filters it.
+
+        One pipeline for every domain (a component belongs to one pipeline); each question is
+        filtered to its own product, split and domain, at `settings.top_k_retriever`.
+        """
+        from tqdm.auto import tqdm
+
+        reader = build_reader(settings)
+        reader.warm_up()
+        pipeline = extractive_pipeline(self.store, settings, reader=reader)
+        for domain, groups in self.groups.items():
+            for group in tqdm(groups, desc=f"{description} ({domain}/{self.split})", disable=not progress):
+                output = pipeline.run(
+                    {
+                        "retriever": {
+                            "query": group.question,
+                            "filters": review_filters(group.item_id, self.split, domain),
+                            "top_k": settings.top_k_retriever,
+                        },
+                        "reader": {"query": group.question, "top_k": 1},
+                    }
+                )
+                yield domain, group, output["reader"]["answers"]
+
+
+#: A faster inference variant is kept only if its held-out F1 is at most this far below fp32's.
+MAX_F1_LOSS = 0.01
+
+
+def choose_inference_precision(
+    settings: Settings,
+    model_dir: Path,
+    domains: Sequence[str],
+    source_dir: Path,
+    split: str = "dev",
+    *,
+    max_groups: int | None = 40,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Time fp32, bf16 (where the CPU runs it natively) and int8 on `split`; record the fastest that
+    loses at most one F1 point against fp32 in `reviewqa_reader.json` (`inference`), which
+    `ReaderSettings.precision = "auto"` then uses.
+
+    Each variant answers the same groups through the pipeline with the model's fitted decision.
+    """
+    import time
+
+    from qa.device import supports_fast_bf16
+
+    if split == "test":
+        raise DataError("Choosing the inference variant on the test split would leak it; use dev.")
+    device = resolve_device(settings.device)
+    candidates = ["fp32", "int8"] if device == "cpu" else ["fp32"]
+    if supports_fast_bf16(device):
+        candidates.insert(1, "bf16")
+    held_out = HeldOut.load(source_dir, domains, split, max_groups)
+    measured: dict[str, dict[str, float]] = {}
+    for precision in candidates:
+        variant = replace(
+            settings, retriever="bm25", reader=replace(settings.reader, model=str(model_dir), precision=precision)
+        )
+        f1: list[float] = []
+        started = time.perf_counter()
+        for _, group, answers in held_out.ask(variant, progress, f"Timing the {precision} reader"):
+            f1.append(max_over_golds(answers[0].data if answers else None, group.answers)[1])
+        measured[precision] = {"f1": statistics.fmean(f1), "seconds": time.perf_counter() - started}
+    reference = measured["fp32"]
+    allowed = [p for p in candidates if measured[p]["f1"] >= reference["f1"] - MAX_F1_LOSS]
+    chosen = min(allowed, key=lambda p: measured[p]["seconds"])
+    report = {
+        "precision": chosen,
+        "measured_on": f"{'+'.join(domains)}/{split}, {sum(len(g) for g in held_out.groups.values())} groups",
+        "variants": {p: {**m, "speedup": reference["seconds"] / m["seconds"]} for p, m in measured.items()},
+    }
+    update_reader_info(model_dir, inference=report)
+    return report
 
 
 def _train(
@@ -195,7 +284,7 @@ def tune_reader(
         raise DataError("Tuning on the test split would leak it into the model; use dev.")
     share = resolve_no_answer_prior(no_answer_prior, domains, source_dir)
     held_out = [q for d in domains for q in load_subjqa(source_dir, d, split).questions][:max_questions]
-    reader_settings = replace(settings.reader, model=str(model_dir), no_answer_boost=0.0)
+    reader_settings = replace(settings.reader, model=str(model_dir), no_answer_boost=0.0, precision="fp32")
     reader = build_reader(replace(settings, reader=reader_settings))
     predictions = predict_isolated(reader, held_out, progress=progress)
     boost, f1 = tune_no_answer_boost(held_out, predictions, no_answer_share=share)

@@ -144,9 +144,15 @@ def build_reader(settings: Settings) -> ReviewReader:
     decision = tuned.get("answer_decision") if boost is None else None
     if boost is None:
         boost = float(tuned.get("no_answer_boost", 0.0))
+    precision = settings.reader.precision
+    if precision == "auto":  # the variant train-reader chose on dev, else the fp32 reference
+        precision = str(tuned.get("inference", {}).get("precision", "fp32"))
+    device = resolve_device(settings.device)
+    if device != "cpu" and precision == "int8":
+        precision = "fp32"  # int8 dynamic quantisation is a CPU path
     return ReviewReader(
         model=model.name_or_path,
-        device=ComponentDevice.from_str(resolve_device(settings.device)),
+        device=ComponentDevice.from_str(device),
         top_k=settings.top_k_reader,
         max_seq_length=settings.reader.max_seq_length,
         stride=settings.reader.stride,
@@ -154,6 +160,8 @@ def build_reader(settings: Settings) -> ReviewReader:
         max_answer_tokens=settings.reader.max_answer_tokens,
         no_answer_boost=boost,
         decision=decision,
+        precision=precision,  # type: ignore[arg-type]
+        group_by_length=settings.reader.group_by_length,
     )
 
 

@@ -28,6 +28,7 @@ from haystack_integrations.components.readers.transformers import TransformersEx
 
 from qa.errors import ModelError
 from qa.readers.decision import AnswerDecision, DecisionSignals, Verdict, decide
+from qa.readers.fast import FastQAForward, Precision
 from qa.readers.models import require_hub_model
 
 
@@ -45,6 +46,8 @@ class ReviewReader(TransformersExtractiveReader):
     :param no_answer_boost: the single CLS-logit threshold (answer iff span - null logit > boost),
         used when no `decision` is given.
     :param decision: fitted `AnswerDecision` parameters (`AnswerDecision.to_dict()`); overrides the boost.
+    :param precision: inference arithmetic, "fp32", "bf16" or "int8" (CPU); see `qa.readers.fast`.
+    :param group_by_length: run windows grouped by length, each group trimmed to its longest window.
     :param kwargs: passed on to `TransformersExtractiveReader`.
 
     Run inputs and outputs are those of `TransformersExtractiveReader`: `query`, `documents`, `top_k`,
@@ -64,6 +67,8 @@ class ReviewReader(TransformersExtractiveReader):
         max_answer_tokens: int = 30,
         no_answer_boost: float = 0.0,
         decision: dict[str, Any] | None = None,
+        precision: Precision = "fp32",
+        group_by_length: bool = True,
         **kwargs: Any,
     ) -> None:
         super(ReviewReader, self).__init__(
@@ -78,6 +83,8 @@ class ReviewReader(TransformersExtractiveReader):
         self.max_answer_tokens = max_answer_tokens
         self.no_answer_boost = no_answer_boost
         self.decision = decision
+        self.precision: Precision = precision
+        self.group_by_length = group_by_length
         self.answer_decision = (
             AnswerDecision.from_dict(decision) if decision is not None else AnswerDecision.from_boost(no_answer_boost)
         )
@@ -95,6 +102,12 @@ class ReviewReader(TransformersExtractiveReader):
                 f"Cannot load the reader model {self.model_name_or_path!r}: {error}. "
                 "Pass a local folder (e.g. one made by `reviewqa train-reader`) or a hub name while online."
             ) from error
+        if isinstance(self.model, FastQAForward) or not (self.group_by_length or self.precision != "fp32"):
+            return
+        model: Any = self.model
+        if self.precision == "int8" and model.device.type != "cpu":
+            raise ModelError("The int8 reader runs on the CPU only: use --device cpu or another precision.")
+        self.model = FastQAForward(model, self.precision)  # type: ignore[assignment]  # called like the model
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise, including this class's own parameters."""
@@ -102,6 +115,8 @@ class ReviewReader(TransformersExtractiveReader):
         data["init_parameters"]["max_answer_tokens"] = self.max_answer_tokens
         data["init_parameters"]["no_answer_boost"] = self.no_answer_boost
         data["init_parameters"]["decision"] = self.decision
+        data["init_parameters"]["precision"] = self.precision
+        data["init_parameters"]["group_by_length"] = self.group_by_length
         return data
 
     def _postprocess(
