@@ -6,43 +6,36 @@ Pure Python; scores are fractions in [0, 1] (the official SQuAD script reports x
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from qa.readers.squad import exact_match, f1_score, get_tokens, max_over_golds, normalize_answer
+from qa.readers.squad import (
+    QAExample,
+    QAScore,
+    ScoreRow,
+    SquadBreakdown,
+    breakdown,
+    exact_match,
+    f1_score,
+    get_tokens,
+    max_over_golds,
+    normalize_answer,
+    squad_scores,
+)
 
-__all__ = ["exact_match", "f1_score", "get_tokens", "max_over_golds", "normalize_answer"]
+__all__ = [
+    "QAExample",
+    "QAScore",
+    "SquadBreakdown",
+    "exact_match",
+    "f1_score",
+    "get_tokens",
+    "max_over_golds",
+    "normalize_answer",
+    "squad_scores",
+]
 
 
 # --------------------------------------------------------------------------- SQuAD 2.0
-
-
-@dataclass(frozen=True)
-class QAScore:
-    """Mean EM and F1 over ``count`` examples (0.0 when ``count`` is 0)."""
-
-    em: float
-    f1: float
-    count: int
-
-
-@dataclass(frozen=True)
-class SquadBreakdown:
-    """Scores overall, on answerable (HasAns) and unanswerable (NoAns) questions, and per group."""
-
-    overall: QAScore
-    has_ans: QAScore
-    no_ans: QAScore
-    by_group: dict[str, QAScore] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class QAExample:
-    """One question: a single prediction (``None`` = no answer) and its gold answers."""
-
-    question_id: str
-    prediction: str | None
-    golds: tuple[str, ...]
-    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,36 +48,6 @@ class QAExampleTopK:
     group: str | None = None
 
 
-# (em, f1, has_ans, group) per example
-_Row = tuple[float, float, bool, "str | None"]
-
-
-def _mean(rows: Sequence[_Row]) -> QAScore:
-    n = len(rows)
-    if n == 0:
-        return QAScore(em=0.0, f1=0.0, count=0)
-    return QAScore(em=sum(r[0] for r in rows) / n, f1=sum(r[1] for r in rows) / n, count=n)
-
-
-def _breakdown(rows: Sequence[_Row]) -> SquadBreakdown:
-    groups = sorted({r[3] for r in rows if r[3] is not None})
-    return SquadBreakdown(
-        overall=_mean(rows),
-        has_ans=_mean([r for r in rows if r[2]]),
-        no_ans=_mean([r for r in rows if not r[2]]),
-        by_group={g: _mean([r for r in rows if r[3] == g]) for g in groups},
-    )
-
-
-def squad_scores(examples: Sequence[QAExample]) -> SquadBreakdown:
-    """SQuAD 2.0 EM/F1 means; a question is HasAns iff it has at least one gold answer."""
-    rows: list[_Row] = []
-    for ex in examples:
-        em, f1 = max_over_golds(ex.prediction, ex.golds)
-        rows.append((em, f1, bool(ex.golds), ex.group))
-    return _breakdown(rows)
-
-
 def top_k_scores(examples: Sequence[QAExampleTopK], k: int) -> SquadBreakdown:
     """Top-k EM/F1: each is maximised (independently) over the first ``k`` predictions.
 
@@ -92,13 +55,13 @@ def top_k_scores(examples: Sequence[QAExampleTopK], k: int) -> SquadBreakdown:
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
-    rows: list[_Row] = []
+    rows: list[ScoreRow] = []
     for ex in examples:
         scores = [max_over_golds(p, ex.golds) for p in (ex.predictions[:k] or (None,))]
         em = max(s[0] for s in scores)
         f1 = max(s[1] for s in scores)
         rows.append((em, f1, bool(ex.golds), ex.group))
-    return _breakdown(rows)
+    return breakdown(rows)
 
 
 # --------------------------------------------------------------------------- retrieval

@@ -17,26 +17,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from haystack import Document, ExtractedAnswer, Pipeline
-from haystack.document_stores.types import DocumentStore
-
-from indexer.documents import document_to_review
-from indexer.embed import EmbedReport, embed_documents
 from indexer.sources.subjqa import SPLITS, load_subjqa
-from indexer.write import WriteReport, write_reviews
 from qa.config import MAX_QUESTION_CHARS, DenseKind, RetrieverKind, Settings, check_top_k
 from qa.errors import NotFoundError, QueryError, os_errors
 from qa.nodes.types import Analysis
-from qa.pipelines.definitions import PIPELINES, build_reader, dense_kind
 from qa.pipelines.filters import review_filters
-from qa.readers.reader import ReviewReader
-from qa.retrievers.models import dense_encoders
-from qa.stores.factory import open_labels, open_store
 from qa.stores.feedback import Feedback, FeedbackStore, open_feedback
 from qa.stores.labels import LabelMerge
 
-if TYPE_CHECKING:  # qa.analysis loads the NLP components' libraries (3-4 s): imported where used
+# Haystack, torch and the models load where first used (a function-level import), not when
+# `qa.api` is imported: importing Haystack imports torch (about 2 s), which a CLI call that
+# fails validation, `--help` or a listing never needs.
+if TYPE_CHECKING:
+    from haystack import Document, ExtractedAnswer, Pipeline
+    from haystack.document_stores.types import DocumentStore
+
+    from indexer.write import WriteReport
     from qa.analysis import NlpToolkit
+    from qa.readers.reader import ReviewReader
+    from qa.retrievers.embedding_step import EmbedReport
 from qa.types import Answer, AskMode, AskResult, Confidence, LoadReport, RetrievedReview, Review
 
 
@@ -67,12 +66,16 @@ class ReviewQA:
     @property
     def store(self) -> DocumentStore:
         """The document store (opened once; a missing index is created on first write)."""
+        from qa.stores.factory import open_store
+
         if self._store is None:
             self._store = open_store(self.settings)
         return self._store
 
     def pipeline(self, name: str) -> Pipeline:
         """A named pipeline from `qa.pipelines.definitions`, built once per facade."""
+        from qa.pipelines.definitions import PIPELINES
+
         if name not in self._pipelines:
             self.embed()  # dense retrievers: embed the reviews that lack this encoder's vectors (once)
             if name == "retrieval":
@@ -86,6 +89,8 @@ class ReviewQA:
     @property
     def reader(self) -> ReviewReader:
         """The extractive reader (loaded once, on first use)."""
+        from qa.pipelines.definitions import build_reader
+
         if self._reader is None:
             reader = build_reader(self.settings)
             reader.warm_up()
@@ -124,15 +129,18 @@ class ReviewQA:
     def embed(self, *, progress: bool = True, force_kind: DenseKind | None = None) -> EmbedReport | None:
         """Embed the reviews for the configured dense retriever (or `force_kind`); None for BM25.
 
-        Only reviews without an embedding from this encoder are embedded (see `indexer.embed`).
+        Only reviews without an embedding from this encoder are embedded (see `qa.retrievers.embedding_step`).
         """
+        from qa.pipelines.definitions import dense_kind
+        from qa.retrievers.embedding_step import embed_documents
+        from qa.retrievers.models import dense_encoders
+
         kind = force_kind or dense_kind(self.settings)
         if kind is None:
             return None
         encoder = dense_encoders(self.settings, kind).document
         with os_errors("write to", self.settings.data_dir):
             return embed_documents(self.store, encoder, self.settings, progress=progress)
-
 
     # -- indexing --------------------------------------------------------------------------
     def index_subjqa(
@@ -149,6 +157,9 @@ class ReviewQA:
         store as it was. Gold questions are merged by question id (`LabelStore.merge`): indexing
         another copy of SubjQA adds and updates questions and never drops the stored ones.
         """
+        from indexer.write import write_reviews
+        from qa.stores.factory import open_labels
+
         loaded = [load_subjqa(source_dir, domain, split) for domain in domains for split in splits]
         labels = open_labels(self.settings)
         summaries = []
@@ -184,6 +195,8 @@ class ReviewQA:
         self, reviews: Sequence[Review], *, source: str, load: LoadReport, progress: bool = True
     ) -> IndexSummary:
         """Index the user's own reviews (see `indexer.sources.user_reviews`)."""
+        from indexer.write import write_reviews
+
         with os_errors("write to", self.settings.data_dir):
             if self.settings.store_backend != "elasticsearch":
                 self._check_writable()
@@ -192,11 +205,11 @@ class ReviewQA:
 
     def count(self, item_id: str | None = None, split: str | None = None, domain: str | None = None) -> int:
         """How many reviews the store holds (for one product, split and domain when given)."""
+        from qa.stores.factory import count_matching
+
         _check_split(split)
         filters = review_filters(item_id, split, domain)
-        if filters is None:
-            return self.store.count_documents()
-        return len(self.store.filter_documents(filters))
+        return count_matching(self.store, filters)
 
     def products(self, split: str | None = None, domain: str | None = None) -> dict[str, int]:
         """Product ids with their number of reviews, most reviewed first."""
@@ -211,6 +224,8 @@ class ReviewQA:
         SubjQA stores some reviews in several splits: a review id (or, without one, a text) is kept once.
         Raises NotFoundError when the store holds no review of the product.
         """
+        from indexer.documents import document_to_review
+
         if split is not None and split not in SPLITS:
             raise QueryError(f"Unknown split {split!r}: use one of {', '.join(SPLITS)}.")
         documents = self.store.filter_documents(review_filters(item_id, split))
@@ -363,6 +378,8 @@ def _check_split(split: object) -> None:
 
 
 def _retrieved(document: Document) -> RetrievedReview:
+    from indexer.documents import document_to_review
+
     return RetrievedReview(
         review=document_to_review(document), score=float(document.score or 0.0), document_id=document.id
     )
@@ -381,6 +398,8 @@ def _confidence(answers: list[ExtractedAnswer]) -> Confidence | None:
 
 
 def _answer(answer: ExtractedAnswer) -> Answer:
+    from indexer.documents import document_to_review
+
     if answer.data is None or answer.document is None:
         return Answer(text=None, score=float(answer.score))
     offset = answer.document_offset

@@ -22,7 +22,7 @@ from qa.cli_options import (
 from qa.config import PACKAGED_MINILM
 
 if TYPE_CHECKING:
-    from indexer.embed import EmbedReport
+    from qa.retrievers.embedding_step import EmbedReport
 
 
 def echo_embed_report(report: EmbedReport | None) -> None:

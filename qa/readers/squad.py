@@ -1,7 +1,7 @@
 """SQuAD 2.0 answer comparison (the official script's normalisation, EM and F1): pure functions.
 
-Used by the reader's answer-decision fitting and by pros/cons grouping in `qa`, and by `eval`'s
-metrics, which re-export them.
+Used by the reader's answer-decision fitting and tuning and by pros/cons grouping in `qa`, and by
+`eval`'s metrics, which re-export them. Scores are fractions in [0, 1] (the official script reports x100).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import re
 import string
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 _PUNCTUATION = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
@@ -62,3 +63,63 @@ def max_over_golds(prediction: str | None, golds: Sequence[str]) -> tuple[float,
         max(exact_match(pred, g) for g in candidates),
         max(f1_score(pred, g) for g in candidates),
     )
+
+
+@dataclass(frozen=True)
+class QAScore:
+    """Mean EM and F1 over ``count`` examples (0.0 when ``count`` is 0)."""
+
+    em: float
+    f1: float
+    count: int
+
+
+@dataclass(frozen=True)
+class SquadBreakdown:
+    """Scores overall, on answerable (HasAns) and unanswerable (NoAns) questions, and per group."""
+
+    overall: QAScore
+    has_ans: QAScore
+    no_ans: QAScore
+    by_group: dict[str, QAScore] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QAExample:
+    """One question: a single prediction (``None`` = no answer) and its gold answers."""
+
+    question_id: str
+    prediction: str | None
+    golds: tuple[str, ...]
+    group: str | None = None
+
+
+# (em, f1, has_ans, group) per example
+ScoreRow = tuple[float, float, bool, "str | None"]
+
+
+def _mean(rows: Sequence[ScoreRow]) -> QAScore:
+    n = len(rows)
+    if n == 0:
+        return QAScore(em=0.0, f1=0.0, count=0)
+    return QAScore(em=sum(r[0] for r in rows) / n, f1=sum(r[1] for r in rows) / n, count=n)
+
+
+def breakdown(rows: Sequence[ScoreRow]) -> SquadBreakdown:
+    """Means overall, on HasAns and NoAns rows, and per group, of (em, f1, has_ans, group) rows."""
+    groups = sorted({r[3] for r in rows if r[3] is not None})
+    return SquadBreakdown(
+        overall=_mean(rows),
+        has_ans=_mean([r for r in rows if r[2]]),
+        no_ans=_mean([r for r in rows if not r[2]]),
+        by_group={g: _mean([r for r in rows if r[3] == g]) for g in groups},
+    )
+
+
+def squad_scores(examples: Sequence[QAExample]) -> SquadBreakdown:
+    """SQuAD 2.0 EM/F1 means; a question is HasAns iff it has at least one gold answer."""
+    rows: list[ScoreRow] = []
+    for ex in examples:
+        em, f1 = max_over_golds(ex.prediction, ex.golds)
+        rows.append((em, f1, bool(ex.golds), ex.group))
+    return breakdown(rows)

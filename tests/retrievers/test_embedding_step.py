@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from indexer.embed import EMBEDDING_MODEL_FIELD
 from indexer.write import write_reviews
 from qa.api import ReviewQA
 from qa.config import Settings
+from qa.retrievers.embedding_step import EMBEDDING_MODEL_FIELD
 from qa.types import Review
 
 
