@@ -229,8 +229,14 @@ def _run_bm25s(documents: list[Any], queries: list[Query], budget_s: float, read
         mask = np.zeros(len(documents), dtype=np.float32)
         mask[rows] = 1.0
         tokens = bm25s.tokenize([q.question], token_pattern=TOKEN_PATTERN, stopwords=None, show_progress=False)
-        found, _ = model.retrieve(tokens, k=min(10, len(rows)), weight_mask=mask, show_progress=False, n_threads=1)
-        return [documents[i].id for i in found[0].tolist()]
+        found, scores = model.retrieve(tokens, k=min(10, len(rows)), weight_mask=mask, show_progress=False, n_threads=1)
+        # The mask zeroes other products' scores, so with fewer than k matching reviews bm25s fills
+        # the list with score-0 reviews of any product: keep the product's own, then its score-0 ones
+        # in store order, as a filter-before-ranking store returns them.
+        allowed = set(rows)
+        hits = [i for i, score in zip(found[0].tolist(), scores[0].tolist(), strict=True) if i in allowed and score > 0]
+        hits += [i for i in rows if i not in set(hits)][: min(10, len(rows)) - len(hits)]
+        return [documents[i].id for i in hits]
 
     seconds, tops = _timed(run, queries, budget_s)
     begin = time.perf_counter()

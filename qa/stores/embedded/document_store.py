@@ -133,7 +133,8 @@ class EmbeddedDocumentStore:
         old = legacy.find(self.path)
         if not self.file.exists() and old is None and not create:
             raise StoreError(f"No index found at {self.path}. Run `reviewqa index` first.")
-        writable = os.access(self.path if self.path.exists() else self.path.parent, os.W_OK)
+        existing = next(p for p in (self.path, *self.path.parents) if p.exists())  # what mkdir would write in
+        writable = os.access(existing, os.W_OK)
         try:
             if writable:
                 self.path.mkdir(parents=True, exist_ok=True)
