@@ -502,7 +502,7 @@ def test_ctrl_c_during_index_is_one_line_and_exit_130(
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("qa.api.write_reviews", interrupted)
+    monkeypatch.setattr("indexer.write.write_reviews", interrupted)  # qa.api imports it where used
     result = run(["index", "--subjqa-dir", str(small_subjqa), "-q"])
     monkeypatch.undo()
     assert result.exit_code == 130 and result.stderr.strip() == INTERRUPTED_MESSAGE, result.output
@@ -512,9 +512,9 @@ def test_ctrl_c_during_index_is_one_line_and_exit_130(
 def test_a_real_sigint_during_index(data_dir: Path, small_subjqa: Path) -> None:
     """SIGINT itself (not a mocked KeyboardInterrupt), sent while the reviews are being written."""
     script = (
-        "import os, signal, time, qa.api, qa.cli\n"
+        "import os, signal, time, indexer.write, qa.cli\n"
         "def write(*a, **k):\n    os.kill(os.getpid(), signal.SIGINT)\n    time.sleep(30)\n"
-        "qa.api.write_reviews = write\nqa.cli.main()\n"
+        "indexer.write.write_reviews = write\nqa.cli.main()\n"
     )
     args = ["index", "--subjqa-dir", str(small_subjqa), "-q", "--data-dir", str(data_dir)]
     out = subprocess.run(
