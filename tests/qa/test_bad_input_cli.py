@@ -513,6 +513,9 @@ def test_a_real_sigint_during_index(data_dir: Path, small_subjqa: Path) -> None:
     """SIGINT itself (not a mocked KeyboardInterrupt), sent while the reviews are being written."""
     script = (
         "import os, signal, time, indexer.write, qa.cli\n"
+        # A shell without job control starts background jobs with SIGINT ignored (and Python keeps
+        # that): restore Python's handler, so the test works wherever CI is launched from.
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "def write(*a, **k):\n    os.kill(os.getpid(), signal.SIGINT)\n    time.sleep(30)\n"
         "indexer.write.write_reviews = write\nqa.cli.main()\n"
     )
