@@ -22,6 +22,15 @@ def _check(document_store: Any, top_k: int) -> None:
         raise ValueError(f"top_k must be greater than 0, but got {top_k}")
 
 
+def _run_arguments(retriever: Any, filters: dict[str, Any] | None, top_k: int | None) -> tuple[Any, int]:
+    """A run's filters (combined with the init filters by the retriever's policy) and its top_k."""
+    filters = apply_filter_policy(retriever.filter_policy, retriever.filters, filters)
+    top_k = retriever.top_k if top_k is None else top_k
+    if top_k < 0:
+        raise ValueError(f"top_k must be greater than or equal to 0, but got {top_k}")
+    return filters, top_k
+
+
 def _from_dict(cls: type, data: dict[str, Any]) -> Any:
     init = data.get("init_parameters", {})
     init["document_store"] = EmbeddedDocumentStore.from_dict(init["document_store"])
@@ -94,10 +103,7 @@ class EmbeddedBM25Retriever:
         :returns: `documents`, best first, each with its `score`.
         :raises ValueError: `top_k` is negative.
         """
-        filters = apply_filter_policy(self.filter_policy, self.filters, filters)
-        top_k = self.top_k if top_k is None else top_k
-        if top_k < 0:
-            raise ValueError(f"top_k must be greater than or equal to 0, but got {top_k}")
+        filters, top_k = _run_arguments(self, filters, top_k)
         scale = self.scale_score if scale_score is None else scale_score
         return {"documents": self.document_store.bm25_retrieval(query, filters=filters, top_k=top_k, scale_score=scale)}
 
@@ -172,10 +178,7 @@ class EmbeddedEmbeddingRetriever:
         :returns: `documents`, best first, each with its `score`.
         :raises ValueError: `top_k` is negative.
         """
-        filters = apply_filter_policy(self.filter_policy, self.filters, filters)
-        top_k = self.top_k if top_k is None else top_k
-        if top_k < 0:
-            raise ValueError(f"top_k must be greater than or equal to 0, but got {top_k}")
+        filters, top_k = _run_arguments(self, filters, top_k)
         documents = self.document_store.embedding_retrieval(
             query_embedding,
             filters=filters,
