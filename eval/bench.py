@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from eval.results import DEFAULT_RESULTS_DIR, table, write_result
+from eval.results import DEFAULT_RESULTS_DIR, script_parser, table, write_result
 
 ENGINES = ("embedded", "stock", "bm25s")
 SIZES = {"1.9k": 0, "7.3k": 1, "200k": 28, "1M": 137}  # 0: electronics only; n: n copies of 4 domains
@@ -313,7 +313,7 @@ def _markdown(runs: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Run every engine at every size, compare them, write JSON and Markdown."""
-    parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__.splitlines()[0])
+    parser = script_parser("eval.bench", __doc__)
     parser.add_argument("--sizes", default=",".join(SIZES), help=f"Comma-separated, of {', '.join(SIZES)}.")
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--queries", type=int, default=300, help="Questions per engine and size.")

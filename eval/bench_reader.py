@@ -13,7 +13,6 @@ grouped by length, bf16 autocast, dynamic int8, and int8 with shorter windows.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import QAExampleTopK, top_k_scores
-from eval.results import DEFAULT_RESULTS_DIR, table, write_result
+from eval.results import DEFAULT_RESULTS_DIR, script_parser, table, write_result
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ def run_variants(variants: Sequence[Variant], model: str, inputs: list[tuple[Any
 
 def main(argv: list[str] | None = None) -> None:
     """Time every variant on the same inputs; write JSON and Markdown."""
-    parser = argparse.ArgumentParser(prog="python -m eval.bench_reader", description=__doc__.splitlines()[0])
+    parser = script_parser("eval.bench_reader", __doc__)
     parser.add_argument("--reader", required=True, help="A trained reader folder (or hub id when online).")
     parser.add_argument("--domain", default="electronics")
     parser.add_argument("--split", default="test")

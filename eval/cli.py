@@ -269,10 +269,14 @@ def eval_pipeline(
     result = evaluate_pipeline(ask, questions, similarity=_similarity(settings, sas_model), progress=not quiet)
     model = _reader_name(settings)
     name = name or f"pipeline-{settings.retriever}{top_k_retriever}-{model}-{domain}-{split}"
-    markdown = table(
-        ["answers", "part", "groups", "EM", "F1"],
-        _squad_rows("top-1", result.top1) + _squad_rows("top-3", result.top3)[:3],
-    ) + _sas_table(result.sas) + _calibration_table(result.calibration)
+    markdown = (
+        table(
+            ["answers", "part", "groups", "EM", "F1"],
+            _squad_rows("top-1", result.top1) + _squad_rows("top-3", result.top3)[:3],
+        )
+        + _sas_table(result.sas)
+        + _calibration_table(result.calibration)
+    )
     config = {
         "answer_decision": api.reader.answer_decision.fitted_on,
         "retriever": settings.retriever,

@@ -10,7 +10,6 @@ per encoder; hybrids reuse their dense encoder's store. Writes `<results>/retrie
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.plots import plot_recall_curves
-from eval.results import add_run_arguments, table, write_result
+from eval.results import add_run_arguments, script_parser, table, write_result
 from eval.retriever import KS, RetrievalResult, evaluate_retriever
 from qa.config import PACKAGED_MINILM, PACKAGED_MPNET, Settings
 from qa.errors import DataError, ModelError, ReviewQAError
@@ -249,7 +248,7 @@ def compare(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: run the comparison and write the result files."""
-    parser = argparse.ArgumentParser(prog="python -m eval.compare_retrievers", description=__doc__.splitlines()[0])
+    parser = script_parser("eval.compare_retrievers", __doc__)
     parser.add_argument("--domain", default="electronics")
     parser.add_argument("--split", default="test")
     parser.add_argument("--limit", type=int, default=None, help="Only the first N questions (a quick run).")

@@ -26,7 +26,7 @@ from haystack import Document
 from tqdm.auto import tqdm
 
 from eval.metrics import QAExample, get_tokens, max_over_golds, squad_scores
-from eval.results import add_run_arguments, table, write_result
+from eval.results import add_run_arguments, script_parser, table, write_result
 from qa.pipelines.generative import PROMPT_TEMPLATE, is_no_answer
 from qa.types import Question
 
@@ -270,7 +270,7 @@ def rescore(path: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     """Command line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = script_parser("eval.generative", __doc__)
     parser.add_argument("--limit", type=int, default=40, help="first N questions of the split")
     parser.add_argument("--domain", default="electronics")
     parser.add_argument("--split", default="test")

@@ -12,7 +12,6 @@ mean and max latency, throughput, errors by status). Only loopback targets are a
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import math
 import os
@@ -31,7 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from eval.results import DEFAULT_RESULTS_DIR, table, write_result
+from eval.results import DEFAULT_RESULTS_DIR, script_parser, table, write_result
 from qa.config import Settings
 from qa.errors import DataError
 from qa.stores.factory import open_labels
@@ -254,7 +253,7 @@ def wait_until_ready(url: str, deadline: float) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the load test; returns the metrics (also written to the results directory)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = script_parser("eval.load_test", __doc__)
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--url", default=None, help="A running server on loopback (default with --serve: its own).")
     target.add_argument("--serve", action="store_true", help="Start `reviewqa serve` on a free loopback port.")

@@ -12,7 +12,6 @@ reported, never used to choose. Writes `<results>/<name>.{json,md,png}`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import shlex
@@ -26,7 +25,7 @@ from typing import Any
 from eval.metrics import SquadBreakdown
 from eval.plots import plot_score_bars
 from eval.reader import at_boost, predict_isolated, score_predictions, tune_no_answer_boost
-from eval.results import add_run_arguments, table, write_result
+from eval.results import add_run_arguments, script_parser, table, write_result
 from indexer.sources.subjqa import load_subjqa
 from qa.config import Settings
 from qa.errors import ReviewQAError
@@ -152,7 +151,7 @@ def render(rows: Sequence[StudyRow], domain: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: study the given readers and write the result files."""
-    parser = argparse.ArgumentParser(prog="python -m eval.reader_study", description=__doc__.splitlines()[0])
+    parser = script_parser("eval.reader_study", __doc__)
     parser.add_argument("--reader", action="append", required=True, metavar="LABEL=DIR", help="Repeatable.")
     parser.add_argument("--domain", default="electronics")
     parser.add_argument("--limit", type=int, default=None, help="Only the first N dev and test questions.")

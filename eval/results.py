@@ -10,11 +10,28 @@ import sys
 from dataclasses import asdict, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from qa.stores.atomic import write_atomic
 
 DEFAULT_RESULTS_DIR = Path("eval/results")
+
+
+class ScriptParser(argparse.ArgumentParser):
+    """argparse for the eval scripts, with the project's promise for usage mistakes.
+
+    argparse prints its usage block and exits 2; every reviewqa command instead prints one
+    `Error:` line that says what to do and exits 1 (also when run as `reviewqa eval readers|retrievers`).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print one `Error:` line naming the help command and exit 1."""
+        self.exit(1, f"Error: {message}. See `{self.prog} --help`.\n")
+
+
+def script_parser(module: str, doc: str | None) -> ScriptParser:
+    """The parser of `python -m <module>`, described by the first line of its docstring `doc`."""
+    return ScriptParser(prog=f"python -m {module}", description=(doc or "").strip().split("\n")[0] or None)
 
 
 def _plain(value: Any) -> Any:

@@ -30,7 +30,7 @@ def fetch_hub_reader(settings: Settings) -> bool:
     from huggingface_hub import constants, snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled
 
-    from qa.readers.models import hub_unreachable
+    from qa.hub import hub_unreachable
 
     if constants.is_offline_mode() or hub_unreachable() is not None:
         return False  # at once, instead of five retries per file

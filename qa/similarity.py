@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from qa.config import Settings
 from qa.device import resolve_device
+from qa.hub import require_hub_model
 from qa.retrievers.models import resolve_encoder_model
 
 
@@ -21,6 +22,7 @@ class AnswerSimilarity:
         from haystack.utils import ComponentDevice
 
         resolved = resolve_encoder_model(model or settings.sas_model, settings)
+        require_hub_model(resolved.name_or_path, "answer-similarity model")
         self.model_name_or_path = resolved.name_or_path
         self._evaluator = SASEvaluator(
             model=resolved.name_or_path, device=ComponentDevice.from_str(resolve_device(settings.device))

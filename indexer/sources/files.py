@@ -107,7 +107,11 @@ class CsvFile:
                 continue
             self._check_open_quote(start, last)
             if len(row) == len(self.header):
-                yield CsvRecord(start, row)
+                swallowed = self._swallowed_records(start, last)
+                if swallowed is None:
+                    yield CsvRecord(start, row)
+                else:
+                    yield CsvRecord(start, None, swallowed)
                 continue
             problem = f"expected {len(self.header)} fields, found {len(row)}"
             quoted = _multiline_quote(self._raw(start, last), start)
@@ -116,6 +120,25 @@ class CsvFile:
                     f": unterminated quote starting on line {quoted[0]} (the quoted field runs to line {quoted[1]})"
                 )
             yield CsvRecord(start, None, problem)
+
+    def _swallowed_records(self, start: int, end: int) -> str | None:
+        """Why the record on lines start..end looks like a stray quote that swallowed whole records.
+
+        A quoted field may hold line breaks; but when every line strictly inside it would be a
+        complete record on its own (as many fields as the header, at least three), a quote was most likely left open
+        and closed by chance further down. Reporting it keeps those records from vanishing into one
+        review's text.
+        """
+        quoted = _multiline_quote(self._raw(start, end), start)
+        if quoted is None or quoted[1] - quoted[0] < 2 or len(self.header) < 3:
+            return None  # with one or two columns, a review's own lines would look like records too
+        inner = self._lines[quoted[0] : quoted[1] - 1]
+        if not all(len(next(csv.reader([line]), [])) == len(self.header) for line in inner):
+            return None
+        return (
+            f"the quote on line {quoted[0]} runs to line {quoted[1]} and swallows {len(inner)} line(s) that look "
+            'like whole records: close the quote (a quote inside a quoted field is written "")'
+        )
 
     def _raw(self, start: int, end: int) -> str:
         return "".join(self._lines[start - 1 : end])

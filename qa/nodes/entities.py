@@ -18,7 +18,7 @@ from haystack.utils import ComponentDevice
 from haystack_integrations.components.extractors.spacy import SpacyNamedEntityExtractor
 from haystack_integrations.components.extractors.transformers import TransformersNamedEntityExtractor
 
-from qa.nodes.models import is_hub_id
+from qa.hub import is_hub_id, require_hub_model
 
 META_KEY = "named_entities"
 EntityExtractor = SpacyNamedEntityExtractor | TransformersNamedEntityExtractor
@@ -35,6 +35,7 @@ def is_transformers_ner(model: str) -> bool:
 def build_entity_extractor(model: str, device: ComponentDevice | None = None) -> EntityExtractor:
     """The extractor for `model` (see the module docstring)."""
     if is_transformers_ner(model):
+        require_hub_model(model, "NER model")
         return TransformersNamedEntityExtractor(model=model, device=device)
     return SpacyNamedEntityExtractor(model=model, device=device)
 

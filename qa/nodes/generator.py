@@ -59,7 +59,7 @@ class LocalChatGenerator:
         from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
         resolved = resolve_generator(self.model)
-        from qa.readers.models import require_hub_model
+        from qa.hub import require_hub_model
 
         require_hub_model(resolved.name_or_path, "generator")
         kwargs: dict[str, Any] = {"gguf_file": resolved.gguf_file} if resolved.gguf_file else {}

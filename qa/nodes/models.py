@@ -61,8 +61,3 @@ def resolve_generator(name: str) -> GeneratorModel:
     if name.startswith(("/", ".", "~")) or name.count("/") != 1:
         raise ModelError(f"Generator model not found: {name} (a folder, a .gguf file or a hub id like org/name)")
     return GeneratorModel(name)
-
-
-def is_hub_id(name: str) -> bool:
-    """True for `org/name` that is not an existing local path."""
-    return name.count("/") == 1 and not name.startswith(("/", ".", "~")) and not Path(name).expanduser().exists()

@@ -51,6 +51,10 @@ class RagTokenGenerator:
             return
         from transformers import AutoTokenizer, DPRContextEncoder, RagTokenForGeneration, RagTokenizer
 
+        from qa.hub import require_hub_model
+
+        require_hub_model(self.model, "RAG-Token model")
+        require_hub_model(self.passage_encoder, "RAG passage encoder")
         try:
             torch_device = self.device.to_torch()
             rag: Any = RagTokenForGeneration.from_pretrained(self.model)

@@ -81,6 +81,9 @@ class SentimentClassifier:
             return
         from transformers import pipeline
 
+        from qa.hub import require_hub_model
+
+        require_hub_model(self.model, "sentiment model")
         try:
             self._analyzer = pipeline(
                 "text-classification", model=self.model, device=self.device.to_torch(), top_k=None

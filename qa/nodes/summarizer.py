@@ -78,6 +78,9 @@ class ReviewSummarizer:
             return
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
+        from qa.hub import require_hub_model
+
+        require_hub_model(self.model, "summarization model")
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(self.model)
             self._encoder = AutoModelForSeq2SeqLM.from_pretrained(self.model).to(self.device.to_torch()).eval()

@@ -56,6 +56,9 @@ class Translator:
         if name not in self._marian:
             from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
+            from qa.hub import require_hub_model
+
+            require_hub_model(name, "translation model")
             try:
                 tokenizer = AutoTokenizer.from_pretrained(name)
                 model = AutoModelForSeq2SeqLM.from_pretrained(name).to(self.device.to_torch()).eval()

@@ -27,9 +27,9 @@ from haystack.utils import ComponentDevice
 from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 
 from qa.errors import ModelError
+from qa.hub import require_hub_model
 from qa.readers.decision import AnswerDecision, DecisionSignals, Verdict, decide
 from qa.readers.fast import FastQAForward, Precision
-from qa.readers.models import require_hub_model
 
 
 @component

@@ -160,7 +160,7 @@ def train_reader(
     if config.max_examples is not None:
         examples = list(examples)[: config.max_examples]
     set_seed(config.seed)
-    from qa.readers.models import require_hub_model
+    from qa.hub import require_hub_model
 
     require_hub_model(base, "base model")
     try:

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from qa.config import Settings
 from qa.device import resolve_device
-from qa.readers.models import require_hub_model
+from qa.hub import require_hub_model
 from qa.retrievers.models import Encoder
 
 #: Longest review (in tokens) the DPR checkpoints read; longer text is truncated.

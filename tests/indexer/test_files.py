@@ -61,6 +61,20 @@ def test_a_quote_that_swallows_lines_in_the_middle_is_a_bad_row(tmp_path: Path) 
     assert last == (5, ["4", "q", "r"], None)
 
 
+def test_a_stray_quote_that_swallows_whole_records_with_the_right_field_count_is_a_bad_row(tmp_path: Path) -> None:
+    # Lines 3 and 4 are whole records, read as text of record 2 because its quote closes on line 5.
+    path = write(tmp_path, 'a,b,c\n1,"oops,x\n2,y,z\n3,y,z\n4,z",w\n5,q,r\n')
+    (first, fields, problem), last = rows(path)
+    assert first == 2 and fields is None
+    assert problem is not None and problem.startswith("the quote on line 2 runs to line 5 and swallows 2 line(s)")
+    assert last == (6, ["5", "q", "r"], None)
+
+
+def test_a_multi_paragraph_review_is_not_mistaken_for_a_stray_quote(tmp_path: Path) -> None:
+    path = write(tmp_path, 'a,b,c\n1,"First paragraph.\n\nSecond, with a comma, or two.\nEnd",5\n')
+    assert rows(path) == [(2, ["1", "First paragraph.\n\nSecond, with a comma, or two.\nEnd", "5"], None)]
+
+
 def test_quoted_newlines_and_doubled_quotes_are_fine(tmp_path: Path) -> None:
     path = write(tmp_path, 'a,b\r\n1,"two\r\nlines, ""quoted"""\r\n\r\n2,x\r\n')
     assert rows(path) == [(2, ["1", 'two\r\nlines, "quoted"'], None), (5, ["2", "x"], None)]

@@ -209,7 +209,7 @@ def test_a_hub_model_not_in_the_cache_fails_at_once_offline(monkeypatch: pytest.
     from huggingface_hub import constants
 
     from qa.errors import ModelError
-    from qa.readers.models import require_hub_model
+    from qa.hub import require_hub_model
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(ModelError, match="not in the local model cache and HF_HUB_OFFLINE is set"):

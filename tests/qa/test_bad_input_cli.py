@@ -269,6 +269,10 @@ def index(*extra: str, source: Callable[[Ctx], Path] | None = None) -> Callable[
     return lambda c: ["index", "--subjqa-dir", str(source(c) if source else c.subjqa), "-q", *extra]
 
 
+def analyze(task: str, *extra: str) -> Callable[[Ctx], list[str]]:
+    return lambda c: ["analyze", "--item", c.item, "--task", task, *extra]
+
+
 def from_copy(edit: Callable[[str], str]) -> Callable[[Ctx], Path]:
     return lambda c: subjqa_copy(c.tmp, c.subjqa, edit)
 
@@ -301,6 +305,44 @@ CASES = [
     Case("ask-missing-item", lambda c: ["ask", "Is it good?"], "Missing option '--item'. See `"),
     Case("ask-unknown-option", ask("--frobnicate"), "No such option: --frobnicate"),
     Case("unknown-command", lambda c: ["frobnicate"], "No such command 'frobnicate'"),
+    # hub models named while offline: one line at once, for every NLP task and the SAS metric
+    *(
+        Case(
+            f"analyze-{task}-hub-offline",
+            analyze(task, option, "someone/no-such-model"),
+            "not in the local model cache",
+        )
+        for task, option in (
+            ("sentiment", "--sentiment-model"),
+            ("ner", "--ner-model"),
+            ("summary", "--summary-model"),
+        )
+    ),
+    Case(
+        "analyze-translate-hub-offline",
+        lambda c: [
+            "analyze",
+            "--task",
+            "translate",
+            "--text",
+            "Bom?",
+            "--translation-model",
+            "someone/opus-{src}-{tgt}",
+        ],
+        "translation model 'someone/opus-pt-en' is not in the local model cache",
+    ),
+    Case(
+        "eval-sas-hub-offline",
+        lambda c: ["eval", "pipeline", "--limit", "1", "--sas-model", "someone/no-such-model"],
+        "answer-similarity model 'someone/no-such-model' is not in the local model cache",
+    ),
+    # the argparse-based eval commands keep the same promise
+    Case("eval-readers-no-reader", lambda c: ["eval", "readers"], "the following arguments are required: --reader"),
+    Case(
+        "eval-retrievers-bad-limit",
+        lambda c: ["eval", "retrievers", "--limit", "some"],
+        "argument --limit: invalid int value: 'some'. See `python -m eval.compare_retrievers --help`",
+    ),
     # products
     Case("products-unknown-split", lambda c: ["products", "--split", "nosuch"], "Unknown split 'nosuch'"),
     Case("products-limit-zero", lambda c: ["products", "--limit", "0"], "Invalid value for '--limit'"),
