@@ -10,17 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from eval.sas import PairScorer, SasScore
-from qa.cli_options import (
-    DataDir,
-    Device,
-    EmbeddingModel,
-    Quiet,
-    Reader,
-    Retriever,
-    StoreBackendOption,
-    make_api,
-    make_settings,
-)
+from qa.cli.options import make_api, settings_from, shared
 
 eval_app = typer.Typer(help="Evaluate retrievers, readers and pipelines on gold labels.", no_args_is_help=True)
 
@@ -105,12 +95,8 @@ def eval_retriever(
     limit: Limit = None,
     name: Name = None,
     results_dir: ResultsDir = RESULTS,
-    retriever: Retriever = None,
-    store: StoreBackendOption = None,
-    embedding_model: EmbeddingModel = None,
-    device: Device = None,
-    data_dir: DataDir = None,
-    quiet: Quiet = False,
+    *,
+    ctx: typer.Context,
 ) -> None:
     """Recall@k (k=1,3,5,10,20), MRR and MAP, with product and split filters on every query."""
     from eval.plots import plot_recall_curves
@@ -119,9 +105,8 @@ def eval_retriever(
     from qa.stores.factory import open_labels
     from qa.types import RetrievedReview
 
-    settings = make_settings(
-        data_dir, device=device, retriever=retriever, store_backend=store, embedding_model=embedding_model
-    )
+    settings = settings_from(ctx)
+    quiet = shared(ctx).quiet
     api = make_api(settings)
     questions = open_labels(settings).read(domain, split)[:limit]
 
@@ -172,12 +157,10 @@ def eval_reader(
     split: Split = "test",
     limit: Limit = None,
     name: Name = None,
-    reader: Reader = None,
     results_dir: ResultsDir = RESULTS,
     sas_model: SasModel = None,
-    device: Device = None,
-    data_dir: DataDir = None,
-    quiet: Quiet = False,
+    *,
+    ctx: typer.Context,
 ) -> None:
     """SQuAD 2.0 EM/F1 (and SAS) of the reader alone (gold review given): overall, HasAns, NoAns, by subjectivity."""
     from eval.metrics import QAExampleTopK, top_k_scores
@@ -186,7 +169,8 @@ def eval_reader(
     from eval.results import table, write_result
     from qa.stores.factory import open_labels
 
-    settings = make_settings(data_dir, reader_model=reader, device=device)
+    settings = settings_from(ctx)
+    quiet = shared(ctx).quiet
     api = make_api(settings)
     similarity = _similarity(settings, sas_model)
     questions = open_labels(settings).read(domain, split)[:limit]
@@ -235,15 +219,10 @@ def eval_pipeline(
     top_k_retriever: Annotated[
         int | None, typer.Option(min=1, help="Reviews per question (default: the configured top-k, 3).")
     ] = None,
-    reader: Reader = None,
     results_dir: ResultsDir = RESULTS,
     sas_model: SasModel = None,
-    retriever: Retriever = None,
-    store: StoreBackendOption = None,
-    embedding_model: EmbeddingModel = None,
-    device: Device = None,
-    data_dir: DataDir = None,
-    quiet: Quiet = False,
+    *,
+    ctx: typer.Context,
 ) -> None:
     """Retriever top-k feeding the reader: top-1 and top-3 EM/F1 (and top-1 SAS) with the same breakdowns."""
     from eval.pipeline import evaluate_pipeline
@@ -251,14 +230,8 @@ def eval_pipeline(
     from qa.stores.factory import open_labels
     from qa.types import AskResult
 
-    settings = make_settings(
-        data_dir,
-        reader_model=reader,
-        device=device,
-        retriever=retriever,
-        store_backend=store,
-        embedding_model=embedding_model,
-    )
+    settings = settings_from(ctx)
+    quiet = shared(ctx).quiet
     api = make_api(settings)
     questions = open_labels(settings).read(domain, split)[:limit]
     top_k_retriever = top_k_retriever or settings.top_k_retriever

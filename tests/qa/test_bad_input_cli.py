@@ -29,7 +29,7 @@ from typer.testing import CliRunner, Result
 
 from qa.api import ReviewQA
 from qa.cli import app
-from qa.cli_errors import INTERRUPTED_MESSAGE
+from qa.cli.errors import INTERRUPTED_MESSAGE
 from qa.config import Settings
 from qa.errors import ReviewQAError
 from qa.stores.factory import open_labels

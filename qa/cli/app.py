@@ -9,24 +9,19 @@ from typing import Annotated
 
 import typer
 
-from eval.cli import eval_app
-from qa.cli_errors import ReviewQAGroup
-from qa.cli_nlp import Generator, Mode, analyze, print_generative
-from qa.cli_options import (
-    DataDir,
-    Device,
+from qa.cli.errors import ReviewQAGroup
+from qa.cli.nlp import Generator, Mode, analyze, print_generative
+from qa.cli.options import (
     Domains,
-    EmbeddingModel,
     NoAnswerPrior,
-    Quiet,
-    Reader,
-    Retriever,
-    StoreBackendOption,
-    SubjqaDir,
+    document_shared_options,
     make_api,
-    make_settings,
+    settings_from,
+    shared,
+    shared_options,
 )
-from qa.cli_retrieval import echo_embed_report, register_retrieval_commands
+from qa.cli.plugins import register_plugin_commands
+from qa.cli.retrieval import echo_embed_report, register_retrieval_commands
 from qa.config import PACKAGED_MINILM, PACKAGED_MPNET, DenseKind
 from qa.errors import ReviewQAError
 from qa.types import AskResult
@@ -35,9 +30,9 @@ app = typer.Typer(
     help="Question answering over customer reviews.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    cls=ReviewQAGroup,  # every user error, usage errors included: one `Error:` line, exit 1 (qa/cli_errors.py)
+    cls=ReviewQAGroup,  # every user error, usage errors included: one `Error:` line, exit 1 (qa/cli/errors.py)
 )
-app.add_typer(eval_app, name="eval")
+app.callback()(shared_options)  # the options every command shares, declared once (qa/cli/options.py)
 
 
 def print_result(result: AskResult) -> None:
@@ -65,26 +60,15 @@ def index(
         bool | None,
         typer.Option("--embed/--no-embed", help="Embed the reviews now (default: when the retriever is dense)."),
     ] = None,
-    retriever: Retriever = None,
-    store: StoreBackendOption = None,
-    embedding_model: EmbeddingModel = None,
-    subjqa_dir: SubjqaDir = None,
-    device: Device = None,
-    data_dir: DataDir = None,
-    quiet: Quiet = False,
+    *,
+    ctx: typer.Context,
 ) -> None:
     """Index SubjQA reviews (documents) and questions (gold labels) into the store."""
     from indexer.sources.subjqa import SPLITS
     from qa.data import resolve_subjqa_dir
 
-    settings = make_settings(
-        data_dir,
-        device=device,
-        subjqa_dir=subjqa_dir,
-        retriever=retriever,
-        store_backend=store,
-        embedding_model=embedding_model,
-    )
+    settings = settings_from(ctx)
+    quiet = shared(ctx).quiet
     domains = domain or ["electronics"]
     source = resolve_subjqa_dir(settings, domains)
     api = make_api(settings)
@@ -115,8 +99,8 @@ def import_reviews(
     domain: Annotated[str, typer.Option(help="Domain stored with each review.")] = "custom",
     on_bad_row: Annotated[str, typer.Option(help="skip: report bad rows and go on; reject: import nothing.")] = "skip",
     file_format: Annotated[str | None, typer.Option("--format", help="csv or jsonl (default: from suffix).")] = None,
-    data_dir: DataDir = None,
-    quiet: Quiet = False,
+    *,
+    ctx: typer.Context,
 ) -> None:
     """Import your own reviews from CSV or JSONL (product id and text required)."""
     from indexer.sources.user_reviews import BadRowPolicy, ColumnMapping, load_user_reviews
@@ -128,7 +112,8 @@ def import_reviews(
     )
     for row in bad:
         typer.echo(f"skipped line {row.line}: {row.reason}", err=True)
-    summary = make_api(make_settings(data_dir)).index_reviews(reviews, source=str(path), load=load, progress=not quiet)
+    api = make_api(settings_from(ctx))
+    summary = api.index_reviews(reviews, source=str(path), load=load, progress=not shared(ctx).quiet)
     typer.echo(
         f"{path}: {load.rows_read} rows, {len(reviews)} reviews, {len(bad)} bad rows skipped; "
         f"written {summary.write.written}, already indexed {summary.write.already_present}."
@@ -140,10 +125,11 @@ def products(
     split: Annotated[str | None, typer.Option(help="Only this split.")] = None,
     domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="How many to list.")] = 20,
-    data_dir: DataDir = None,
+    *,
+    ctx: typer.Context,
 ) -> None:
     """List product ids with their number of reviews."""
-    api = make_api(make_settings(data_dir))
+    api = make_api(settings_from(ctx))
     counts = api.products(split=split, domain=domain)
     if not counts:
         if api.count() == 0:
@@ -163,25 +149,16 @@ def ask(
     top_k_retriever: Annotated[int | None, typer.Option(help="Reviews to read, 1 to 100 (default 3).")] = None,
     top_k_reader: Annotated[int | None, typer.Option(help="Answers to show, 1 to 100 (default 3).")] = None,
     mode: Mode = "extractive",
-    reader: Reader = None,
     generator: Generator = None,
-    retriever: Retriever = None,
-    store: StoreBackendOption = None,
-    embedding_model: EmbeddingModel = None,
-    device: Device = None,
-    data_dir: DataDir = None,
+    *,
+    ctx: typer.Context,
 ) -> None:
     """Answer a question from the reviews of one product."""
     if mode not in ("extractive", "generative"):
         raise ReviewQAError(f"--mode must be extractive or generative, not {mode!r}.")
-    settings = make_settings(
-        data_dir,
-        reader_model=reader,
+    settings = settings_from(
+        ctx,
         generator_model=generator,
-        device=device,
-        retriever=retriever,
-        store_backend=store,
-        embedding_model=embedding_model,
         top_k_retriever=top_k_retriever,  # checked by Settings, with the API's messages
         top_k_reader=top_k_reader,
     )
@@ -228,17 +205,16 @@ def train_reader(
     save_every_epoch: Annotated[
         bool, typer.Option(help="Also save OUT-epochN after each epoch, to choose the epoch count on dev.")
     ] = False,
-    subjqa_dir: SubjqaDir = None,
-    device: Device = None,
-    data_dir: DataDir = None,
-    quiet: Quiet = False,
+    *,
+    ctx: typer.Context,
 ) -> None:
     """Fine-tune a question-answering reader on SubjQA train splits (domain adaptation)."""
     from qa.data import resolve_subjqa_dir
     from qa.readers.training import TrainingConfig
     from qa.training import train_and_tune
 
-    settings = make_settings(data_dir, subjqa_dir=subjqa_dir, device=device)
+    settings = settings_from(ctx)
+    quiet = shared(ctx).quiet
     domain_list = [d.strip() for d in domains.split(",") if d.strip()]
     config = TrainingConfig(
         epochs=epochs,
@@ -286,17 +262,16 @@ def tune_reader(
     domains: Annotated[str, typer.Option(help="Comma-separated SubjQA domains to tune on.")] = "electronics",
     split: Annotated[str, typer.Option(help="Held-out split (never test).")] = "dev",
     no_answer_prior: NoAnswerPrior = "train",
-    subjqa_dir: SubjqaDir = None,
-    device: Device = None,
-    data_dir: DataDir = None,
-    quiet: Quiet = False,
+    *,
+    ctx: typer.Context,
 ) -> None:
     """Fit a trained reader's answer decision and no-answer boost, and choose its fast variant, on a held-out split."""
     from qa.data import resolve_subjqa_dir
     from qa.training import choose_inference_precision, fit_answer_decision
     from qa.training import tune_reader as tune
 
-    settings = make_settings(data_dir, subjqa_dir=subjqa_dir, device=device)
+    settings = settings_from(ctx)
+    quiet = shared(ctx).quiet
     domain_list = [d.strip() for d in domains.split(",") if d.strip()]
     model_dir = model or settings.default_reader_dir
     source_dir = resolve_subjqa_dir(settings, domain_list)
@@ -314,14 +289,13 @@ def tune_reader(
 def quickstart(
     domain: Annotated[str, typer.Option(help="SubjQA domain to index and ask about.")] = "electronics",
     questions: Annotated[int, typer.Option(min=1, help="How many test questions to answer.")] = 5,
-    subjqa_dir: SubjqaDir = None,
-    data_dir: DataDir = None,
-    reader: Reader = None,
+    *,
+    ctx: typer.Context,
 ) -> None:
     """Set everything up (index, reader) and answer real test questions about real products."""
     from qa.quickstart import run_quickstart
 
-    settings = make_settings(data_dir, subjqa_dir=subjqa_dir, reader_model=reader)
+    settings = settings_from(ctx)
     run_quickstart(settings, domain=domain, n_questions=questions, echo=typer.echo, show=print_result)
 
 
@@ -333,12 +307,13 @@ app.add_typer(feedback_app, name="feedback")
 def feedback_export(
     out: Annotated[Path, typer.Argument(help="Output file: .jsonl or .csv.")],
     file_format: Annotated[str | None, typer.Option("--format", help="jsonl or csv (default: from suffix).")] = None,
-    data_dir: DataDir = None,
+    *,
+    ctx: typer.Context,
 ) -> None:
     """Export every feedback record (answers marked right or wrong in the UI)."""
     from qa.stores.feedback import open_feedback
 
-    store = open_feedback(make_settings(data_dir))
+    store = open_feedback(settings_from(ctx))
     count = store.export(out, file_format=file_format)
     for problem in store.problems:
         typer.echo(problem, err=True)
@@ -348,22 +323,23 @@ def feedback_export(
 @app.command("ui")
 def ui_command(
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default: Streamlit's, 8501).")] = None,
-    reader: Reader = None,
-    device: Device = None,
-    data_dir: DataDir = None,
+    *,
+    ctx: typer.Context,
 ) -> None:
     """Start the web UI (Streamlit) on 127.0.0.1."""
     import os
+    from importlib.util import find_spec
 
-    import ui as ui_package
-
-    settings = make_settings(data_dir, reader_model=reader, device=device)
-    app_path = Path(ui_package.__file__).parent / "app.py"
+    settings = settings_from(ctx)
+    options = shared(ctx)
+    spec = find_spec("ui.app")  # located, not imported: the UI is a leaf the CLI only launches
+    if spec is None or spec.origin is None:
+        raise ReviewQAError("The UI is not installed with this copy of reviewqa (no ui/app.py).")
+    app_path = Path(spec.origin)
     env = dict(os.environ, REVIEWQA_DATA_DIR=str(settings.data_dir))
-    if reader is not None:
-        env["REVIEWQA_READER"] = reader
-    if device is not None:
-        env["REVIEWQA_DEVICE"] = device
+    for variable, value in (("REVIEWQA_READER", options.reader), ("REVIEWQA_DEVICE", options.device)):
+        if value is not None:
+            env[variable] = value
     argv = [sys.executable, "-m", "streamlit", "run", str(app_path)]
     argv += ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.headless", "true"]
     if port is not None:
@@ -388,22 +364,15 @@ def serve_command(
         int | None,
         typer.Option(min=0, help="Requests that may wait for a worker, beyond: 503 (REVIEWQA_API_QUEUE, default 16)."),
     ] = None,
-    reader: Reader = None,
-    retriever: Retriever = None,
-    store: StoreBackendOption = None,
-    device: Device = None,
-    data_dir: DataDir = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level: debug, info, warning, error.")] = "info",
+    *,
+    ctx: typer.Context,
 ) -> None:
     """Start the REST API (FastAPI + uvicorn); the API key, if any, comes from REVIEWQA_API_KEY."""
     if log_level not in ("critical", "error", "warning", "info", "debug", "trace"):
         raise ReviewQAError(f"--log-level must be debug, info, warning or error, not {log_level!r}.")
-    settings = make_settings(
-        data_dir,
-        device=device,
-        reader_model=reader,
-        retriever=retriever,
-        store_backend=store,
+    settings = settings_from(
+        ctx,
         api_host=host,
         api_port=port,
         api_workers=workers,
@@ -417,13 +386,11 @@ def serve_command(
     serve(settings, log_level=log_level)
 
 
-register_retrieval_commands(app)  # embed, train-retriever (qa/cli_retrieval.py)
+register_retrieval_commands(app)  # embed, train-retriever (qa/cli/retrieval.py)
+register_plugin_commands(app)  # `reviewqa eval` and any other installed command group (qa/cli/plugins.py)
+document_shared_options(app)
 
 
 def main() -> None:
-    """Console entry point: user errors become one line on stderr and exit code 1 (see qa/cli_errors.py)."""
+    """Console entry point: user errors become one line on stderr and exit code 1 (see qa/cli/errors.py)."""
     app()
-
-
-if __name__ == "__main__":
-    main()

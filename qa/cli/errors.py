@@ -1,8 +1,9 @@
 """How the `reviewqa` command line ends when something goes wrong: one `Error:` line, exit code 1.
 
 `ReviewQAGroup` is the class of the main Typer app, so the console script, `python -m qa.cli` and
-`typer.testing.CliRunner` all behave the same. It runs every command with Click's standalone mode
-off and turns each class of failure a user can cause into one line on stderr:
+`typer.testing.CliRunner` all behave the same. It moves the shared options (qa/cli/options.py) to the
+front wherever they are typed, runs every command with Click's standalone mode off and turns each
+class of failure a user can cause into one line on stderr:
 
 - usage mistakes Click finds (an unknown or missing option, a bad choice, a number out of range);
 - the project's own errors (`qa.errors.ReviewQAError`, from the settings, the API, the sources);
@@ -55,8 +56,57 @@ def usage_message(error: click_errors.UsageError) -> str:
     return f"{message}. See `{command} --help`."
 
 
+#: Commands that hand their arguments to an argparse script unread: shared options after them are theirs.
+PASS_THROUGH_COMMANDS = {("eval", "readers"), ("eval", "retrievers")}
+
+
+def hoist_shared_options(group: TyperGroup, ctx: Context, args: list[str]) -> list[str]:
+    """`args` with the group's own options (the shared ones) moved in front of the command.
+
+    Click reads a group's options only before the subcommand's name; moving them lets a shared option
+    follow the command, as users type it. Arguments after `--`, and those of pass-through commands,
+    are left where they are.
+    """
+    takes_value: dict[str, bool] = {}
+    for param in group.params:
+        for name in getattr(param, "opts", []):
+            takes_value[name] = not getattr(param, "is_flag", False)
+    hoisted: list[str] = []
+    rest: list[str] = []
+    path: list[str] = []
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg == "--" or tuple(path[:2]) in PASS_THROUGH_COMMANDS:
+            rest.extend(args[position:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in takes_value:
+            with_value = takes_value[name] and "=" not in arg and position + 1 < len(args)
+            hoisted.extend(args[position : position + 1 + with_value])
+            position += 1 + with_value
+            continue
+        if not arg.startswith("-") and len(path) < 2 and _is_command_path(group, ctx, [*path, arg]):
+            path.append(arg)
+        rest.append(arg)
+        position += 1
+    return hoisted + rest
+
+
+def _is_command_path(group: TyperGroup, ctx: Context, path: list[str]) -> bool:
+    command: Any = group
+    for name in path:
+        command = command.get_command(ctx, name) if hasattr(command, "get_command") else None
+        if command is None:
+            return False
+    return True
+
+
 class ReviewQAGroup(TyperGroup):
     """The main command group: every failure a user can cause ends in one `Error:` line (see module doc)."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_shared_options(self, ctx, list(args)))
 
     def invoke(self, ctx: Context) -> Any:
         try:

@@ -1,4 +1,4 @@
-"""Commands of dense retrieval: `reviewqa embed` and `reviewqa train-retriever` (registered by qa/cli.py)."""
+"""Commands of dense retrieval: `reviewqa embed` and `reviewqa train-retriever` (registered by qa/cli/app.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from qa.cli_options import (
-    DataDir,
-    Device,
-    EmbeddingModel,
-    Quiet,
-    Retriever,
-    StoreBackendOption,
-    SubjqaDir,
-    make_api,
-    make_settings,
-)
+from qa.cli.options import make_api, settings_from, shared
 from qa.config import PACKAGED_MINILM
 
 if TYPE_CHECKING:
@@ -36,19 +26,10 @@ def echo_embed_report(report: EmbedReport | None) -> None:
     )
 
 
-def embed(
-    retriever: Retriever = "embedding",
-    store: StoreBackendOption = None,
-    embedding_model: EmbeddingModel = None,
-    device: Device = None,
-    data_dir: DataDir = None,
-    quiet: Quiet = False,
-) -> None:
-    """Embed the indexed reviews for a dense retriever (only those not embedded by this model yet)."""
-    settings = make_settings(
-        data_dir, device=device, retriever=retriever, store_backend=store, embedding_model=embedding_model
-    )
-    echo_embed_report(make_api(settings).embed(progress=not quiet))
+def embed(ctx: typer.Context) -> None:
+    """Embed the indexed reviews for a dense retriever (default: embedding; only reviews not embedded yet)."""
+    settings = settings_from(ctx, retriever_default="embedding")
+    echo_embed_report(make_api(settings).embed(progress=not shared(ctx).quiet))
 
 
 def train_retriever(
@@ -65,10 +46,8 @@ def train_retriever(
     max_examples: Annotated[int | None, typer.Option(help="Train on the first N questions only.")] = None,
     max_steps: Annotated[int | None, typer.Option(help="Stop after N steps (a quick run).")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: the data dir's models/dpr).")] = None,
-    subjqa_dir: SubjqaDir = None,
-    device: Device = None,
-    data_dir: DataDir = None,
-    quiet: Quiet = False,
+    *,
+    ctx: typer.Context,
 ) -> None:
     """Train DPR question/review encoders on SubjQA train (in-batch + BM25 hard negatives)."""
     from qa.data import resolve_subjqa_dir
@@ -77,7 +56,7 @@ def train_retriever(
 
     if encoders not in ("shared", "separate"):
         raise ReviewQAError(f"--encoders must be shared or separate, not {encoders!r}.")
-    settings = make_settings(data_dir, subjqa_dir=subjqa_dir, device=device)
+    settings = settings_from(ctx)
     domain_list = [d.strip() for d in domains.split(",") if d.strip()]
     config = RetrieverTrainingConfig(
         epochs=epochs,
@@ -96,7 +75,7 @@ def train_retriever(
         source_dir=resolve_subjqa_dir(settings, domain_list),
         out_dir=out,
         config=config,
-        progress=not quiet,
+        progress=not shared(ctx).quiet,
     )
     typer.echo(json.dumps(report, indent=2))
 
