@@ -75,7 +75,7 @@ def _corpus(subjqa_dir: Path, copies: int) -> tuple[list[Any], list[Query]]:
 
 
 def _filters(item_id: str) -> dict[str, Any]:
-    from qa.pipelines.filters import review_filters
+    from qa.stores.filters import review_filters
 
     return review_filters(item_id) or {}
 

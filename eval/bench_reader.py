@@ -53,7 +53,7 @@ def _inputs(subjqa_dir: Path, domain: str, split: str, limit: int | None) -> lis
 
     from indexer.documents import review_to_document
     from indexer.sources.subjqa import SPLITS, load_subjqa
-    from qa.pipelines.filters import review_filters
+    from qa.stores.filters import review_filters
     from qa.question_groups import group_questions
 
     parts = [load_subjqa(subjqa_dir, domain, s) for s in SPLITS]

@@ -46,7 +46,7 @@ def _similarity(settings: Any, sas_model: str | None) -> tuple[PairScorer, str] 
         return None
     from qa.similarity import AnswerSimilarity
 
-    name = sas_model or settings.sas_model
+    name = sas_model or settings.eval.sas_model
     return AnswerSimilarity(settings, name).pair_scores, name
 
 
@@ -125,9 +125,9 @@ def eval_retriever(
         for definition, n in result.queries.items()
     ]
     markdown = table(["definition", "queries", *(f"R@{k}" for k in KS), "MRR", "MAP"], rows)
-    name = name or f"retriever-{settings.retriever}-{domain}-{split}"
+    name = name or f"retriever-{settings.retrieval.retriever}-{domain}-{split}"
     config = {
-        "retriever": settings.retriever,
+        "retriever": settings.retrieval.retriever,
         "domain": domain,
         "split": split,
         "limit": limit,
@@ -143,11 +143,11 @@ def eval_retriever(
         results_dir=results_dir,
     )
     plot_recall_curves(
-        {settings.retriever: result.recall["answer_in_document"]},
+        {settings.retrieval.retriever: result.recall["answer_in_document"]},
         results_dir / f"{name}.png",
         f"{domain} {split}: recall@k (answer in review)",
     )
-    typer.echo(f"retriever={settings.retriever} domain={domain} split={split} (product and split filters)")
+    typer.echo(f"retriever={settings.retrieval.retriever} domain={domain} split={split} (product and split filters)")
     typer.echo(markdown)
 
 
@@ -234,14 +234,14 @@ def eval_pipeline(
     quiet = shared(ctx).quiet
     api = make_api(settings)
     questions = open_labels(settings).read(domain, split)[:limit]
-    top_k_retriever = top_k_retriever or settings.top_k_retriever
+    top_k_retriever = top_k_retriever or settings.retrieval.top_k
 
     def ask(question: str, item_id: str, split_: str) -> AskResult:
         return api.ask(question, item_id=item_id, split=split_, top_k_retriever=top_k_retriever, top_k_reader=3)
 
     result = evaluate_pipeline(ask, questions, similarity=_similarity(settings, sas_model), progress=not quiet)
     model = _reader_name(settings)
-    name = name or f"pipeline-{settings.retriever}{top_k_retriever}-{model}-{domain}-{split}"
+    name = name or f"pipeline-{settings.retrieval.retriever}{top_k_retriever}-{model}-{domain}-{split}"
     markdown = (
         table(
             ["answers", "part", "groups", "EM", "F1"],
@@ -252,7 +252,7 @@ def eval_pipeline(
     )
     config = {
         "answer_decision": api.reader.answer_decision.fitted_on,
-        "retriever": settings.retriever,
+        "retriever": settings.retrieval.retriever,
         "top_k_retriever": top_k_retriever,
         "reader": model,
         "domain": domain,

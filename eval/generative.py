@@ -181,7 +181,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             predictions["bm25"].append(_score(q, "bm25", reply, given, time.perf_counter() - started))
     metrics = {c: summarise(questions, predictions[c]) for c in contexts}
     markdown = markdown_table(metrics)
-    model = settings.generator_model if settings.generator_model != "auto" else "smollm2"
+    model = settings.nlp.generator_model if settings.nlp.generator_model != "auto" else "smollm2"
     name = args.name or f"generative-{Path(model).name.lower()}"
     command = "python -m eval.generative " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     config = {

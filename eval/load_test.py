@@ -204,7 +204,7 @@ def serve_locally(settings: Settings, *, timeout: float = 300.0) -> Iterator[str
     env = {**os.environ, "REVIEWQA_DATA_DIR": str(settings.data_dir), "REVIEWQA_READER": settings.reader.model,
            "REVIEWQA_DEVICE": settings.device}  # fmt: skip
     argv = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", "0", "--log-level", "info"]
-    argv += ["--workers", str(settings.api_workers), "--queue", str(settings.api_queue)]
+    argv += ["--workers", str(settings.api.workers), "--queue", str(settings.api.queue)]
     process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
     stdout = process.stdout
@@ -277,8 +277,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "questions_per_client": args.questions,
         "domain": args.domain,
         "split": args.split,
-        "retriever": settings.retriever,
-        "top_k": f"{settings.top_k_retriever}/{settings.top_k_reader}",
+        "retriever": settings.retrieval.retriever,
+        "top_k": f"{settings.retrieval.top_k}/{settings.reader.top_k}",
         "reader": settings.reader.model,
         "cpus": os.cpu_count(),
     }

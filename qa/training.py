@@ -17,7 +17,7 @@ from qa.config import Settings
 from qa.device import resolve_device
 from qa.errors import DataError
 from qa.pipelines.definitions import build_reader, extractive_pipeline
-from qa.pipelines.filters import review_filters
+from qa.stores.filters import review_filters
 from qa.question_groups import QuestionGroup, group_questions
 from qa.readers.boost import no_answer_share, predict_isolated, score_predictions, tune_no_answer_boost
 from qa.readers.decision import DecisionSignals, fit_decision, prior_weights
@@ -88,7 +88,7 @@ def fit_answer_decision(
     """Fit the answer decision on the pipeline's own outputs over `split` (never test) and save it.
 
     The `split` reviews of every domain go into a fresh in-memory BM25 store; every (question, product)
-    group is asked through the extractive pipeline at `settings.top_k_retriever`, with the reader's
+    group is asked through the extractive pipeline at `settings.retrieval.top_k`, with the reader's
     decision switched off (boost 0), and the reader's signals, the best span's F1 and abstaining's F1
     are collected. `qa.readers.decision.fit_decision` fits the logistic decision, cross-fitted by
     product; the parameters and the out-of-fold report go into `reviewqa_reader.json`.
@@ -100,7 +100,7 @@ def fit_answer_decision(
     if split == "test":
         raise DataError("Fitting the answer decision on the test split would leak it; use dev.")
     reader_settings = replace(settings.reader, model=str(model_dir), no_answer_boost=0.0, precision="fp32")
-    tuning_settings = replace(settings, reader=reader_settings, retriever="bm25")
+    tuning_settings = settings.with_overrides(reader=reader_settings, retriever="bm25")
     signals: list[DecisionSignals] = []
     span_f1: list[float] = []
     null_f1: list[float] = []
@@ -113,7 +113,7 @@ def fit_answer_decision(
         span_f1.append(max_over_golds(best, group.answers)[1] if best is not None else 0.0)
         null_f1.append(max_over_golds(None, group.answers)[1])
         products.append(f"{domain}:{group.item_id}")
-    fitted_on = f"{'+'.join(domains)}/{split}, pipeline bm25 top-{settings.top_k_retriever}"
+    fitted_on = f"{'+'.join(domains)}/{split}, pipeline bm25 top-{settings.retrieval.top_k}"
     share = resolve_no_answer_prior(no_answer_prior, domains, source_dir)
     importance = None if share is None else prior_weights([f == 1.0 for f in null_f1], share)
     if share is not None:
@@ -168,7 +168,7 @@ class HeldOut:
         """(domain, group, the extractive pipeline's answers) for every group, as `ask` filters it.
 
         One pipeline for every domain (a component belongs to one pipeline); each question is
-        filtered to its own product, split and domain, at `settings.top_k_retriever`.
+        filtered to its own product, split and domain, at `settings.retrieval.top_k`.
         """
         from tqdm.auto import tqdm
 
@@ -182,7 +182,7 @@ class HeldOut:
                         "retriever": {
                             "query": group.question,
                             "filters": review_filters(group.item_id, self.split, domain),
-                            "top_k": settings.top_k_retriever,
+                            "top_k": settings.retrieval.top_k,
                         },
                         "reader": {"query": group.question, "top_k": 1},
                     }
@@ -223,8 +223,8 @@ def choose_inference_precision(
     held_out = HeldOut.load(source_dir, domains, split, max_groups)
     measured: dict[str, dict[str, float]] = {}
     for precision in candidates:
-        variant = replace(
-            settings, retriever="bm25", reader=replace(settings.reader, model=str(model_dir), precision=precision)
+        variant = settings.with_overrides(
+            retriever="bm25", reader=replace(settings.reader, model=str(model_dir), precision=precision)
         )
         f1: list[float] = []
         started = time.perf_counter()

@@ -74,20 +74,20 @@ def sidebar_settings() -> tuple[Settings, str, int, int]:
     sidebar = st.sidebar
     sidebar.header("Settings")
     kinds = list(get_args(RetrieverKind))
-    retriever = sidebar.selectbox("Retriever", kinds, index=kinds.index(base.retriever), key="retriever")
+    retriever = sidebar.selectbox("Retriever", kinds, index=kinds.index(base.retrieval.retriever), key="retriever")
     modes, missing = answer_modes()
     default_mode = modes.index("extractive") if "extractive" in modes else 0
     mode = sidebar.radio("Mode", modes, index=default_mode, key="mode", format_func=lambda m: MODE_LABELS.get(m, m))
     if missing:
         sidebar.caption(f"Pipelines not yet available in the UI: {', '.join(missing)}.")
     top_k_retriever = sidebar.slider(
-        "Reviews retrieved (retriever top-k)", 1, 20, min(base.top_k_retriever, 20), key="top_k_retriever"
+        "Reviews retrieved (retriever top-k)", 1, 20, min(base.retrieval.top_k, 20), key="top_k_retriever"
     )
     top_k_reader = sidebar.slider(
         "Answers shown (reader top-k)",
         1,
         10,
-        min(base.top_k_reader, 10),
+        min(base.reader.top_k, 10),
         key="top_k_reader",
         disabled=mode != "extractive",
     )
@@ -318,7 +318,8 @@ def evaluation_page() -> None:
 def pipeline_page(api: ReviewQA, mode: str) -> None:
     st.title("Pipeline")
     st.caption(
-        f"The active pipeline ({mode} mode, {api.settings.retriever} retriever), drawn locally from its graph: "
+        f"The active pipeline ({mode} mode, {api.settings.retrieval.retriever} retriever), drawn locally from its "
+        "graph: "
         "inputs at the top, connections labelled with their sockets and types, optional inputs inside each box."
     )
     try:

@@ -84,8 +84,10 @@ def index(
             f"{merged}"
         )
     # A dense retriever gets its vectors at index time (with progress), not on the first question.
-    if embed or (embed is None and settings.retriever != "bm25"):
-        kind: DenseKind | None = "embedding" if settings.retriever == "bm25" else None  # BM25: default encoder
+    if embed or (embed is None and settings.retrieval.retriever != "bm25"):
+        kind: DenseKind | None = (
+            "embedding" if settings.retrieval.retriever == "bm25" else None
+        )  # BM25: default encoder
         echo_embed_report(api.embed(progress=not quiet, force_kind=kind))
     typer.echo(f"Store {settings.store_dir}: {api.count()} reviews.")
 
@@ -166,8 +168,8 @@ def ask(
         question,
         item_id=item,
         split=split,
-        top_k_retriever=settings.top_k_retriever,
-        top_k_reader=settings.top_k_reader,
+        top_k_retriever=settings.retrieval.top_k,
+        top_k_reader=settings.reader.top_k,
         mode="generative" if mode == "generative" else "extractive",
     )
     if mode == "generative":
@@ -380,8 +382,8 @@ def serve_command(
     )
     from qa.rest.serve import serve
 
-    key = "set (REVIEWQA_API_KEY)" if settings.api_key else "none: POST /reviews refused, POST /feedback open"
-    typer.echo(f"reviewqa API on {settings.api_host}:{settings.api_port} (data {settings.data_dir}; API key {key}).")
+    key = "set (REVIEWQA_API_KEY)" if settings.api.key else "none: POST /reviews refused, POST /feedback open"
+    typer.echo(f"reviewqa API on {settings.api.host}:{settings.api.port} (data {settings.data_dir}; API key {key}).")
     typer.echo("Docs at /docs, schema at /openapi.json, readiness at /health; stop with Ctrl+C.")
     serve(settings, log_level=log_level)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, Literal, get_args
 
 from haystack import Pipeline, component
+from haystack.components.builders import AnswerBuilder, ChatPromptBuilder
 from haystack.components.joiners import DocumentJoiner
 from haystack.components.retrievers.in_memory import InMemoryBM25Retriever, InMemoryEmbeddingRetriever
 from haystack.core.super_component import SuperComponent
@@ -16,7 +17,8 @@ from haystack.utils import ComponentDevice
 from qa.config import DenseKind, RetrieverKind, Settings
 from qa.device import resolve_device
 from qa.errors import StoreError
-from qa.pipelines.generative import generative_pipeline
+from qa.nodes.generator import LocalChatGenerator
+from qa.pipelines.generative import PROMPT_TEMPLATE, build_generator
 from qa.readers.models import read_reader_info, resolve_reader
 from qa.readers.reader import ReviewReader
 from qa.retrievers.embedded import EmbeddedBM25Retriever, EmbeddedEmbeddingRetriever
@@ -30,13 +32,13 @@ RETRIEVERS: tuple[str, ...] = get_args(RetrieverKind)
 
 def dense_kind(settings: Settings) -> DenseKind | None:
     """The dense encoder the configured retriever needs (None for BM25)."""
-    if settings.retriever not in RETRIEVERS:
-        raise StoreError(f"Unknown retriever {settings.retriever!r}: use one of {', '.join(RETRIEVERS)}.")
-    if settings.retriever == "bm25":
+    if settings.retrieval.retriever not in RETRIEVERS:
+        raise StoreError(f"Unknown retriever {settings.retrieval.retriever!r}: use one of {', '.join(RETRIEVERS)}.")
+    if settings.retrieval.retriever == "bm25":
         return None
-    if settings.retriever == "hybrid":
-        return settings.hybrid_dense
-    return "embedding" if settings.retriever == "embedding" else "dpr"
+    if settings.retrieval.retriever == "hybrid":
+        return settings.retrieval.hybrid_dense
+    return "embedding" if settings.retrieval.retriever == "embedding" else "dpr"
 
 
 def _is_elasticsearch(store: DocumentStore) -> bool:
@@ -88,35 +90,35 @@ def _dense_pipeline(store: DocumentStore, settings: Settings, kind: DenseKind, p
     from qa.retrievers.models import dense_encoders
 
     pipeline.add_component("query_embedder", text_embedder(dense_encoders(settings, kind).query, settings))
-    pipeline.add_component("dense", _vector(store, settings.top_k_retriever))
+    pipeline.add_component("dense", _vector(store, settings.retrieval.top_k))
     pipeline.connect("query_embedder.embedding", "dense.query_embedding")
 
 
 def build_retriever(store: DocumentStore, settings: Settings) -> Any:
-    """The retriever `settings.retriever` names, bound to `store`: one component with inputs
+    """The retriever `settings.retrieval.retriever` names, bound to `store`: one component with inputs
     `query`, `filters`, `top_k` and output `documents`, whatever it is made of.
 
     - bm25: the backend's BM25 retriever;
     - embedding / dpr: question encoder -> the backend's vector search (a SuperComponent);
-    - hybrid: BM25 and the dense retriever `settings.hybrid_dense`, each fetching at least
-      `settings.hybrid_candidates` reviews, joined by reciprocal rank fusion weighted
-      `settings.hybrid_bm25_weight` : 1 - that (the joiner orders its input lists as connected:
+    - hybrid: BM25 and the dense retriever `settings.retrieval.hybrid_dense`, each fetching at least
+      `settings.retrieval.hybrid_candidates` reviews, joined by reciprocal rank fusion weighted
+      `settings.retrieval.hybrid_bm25_weight` : 1 - that (the joiner orders its input lists as connected:
       BM25 first; a test checks that weight 1 gives BM25's ranking and 0 the dense one).
     """
     kind = dense_kind(settings)
     if kind is None:
-        return _bm25(store, settings.top_k_retriever)
+        return _bm25(store, settings.retrieval.top_k)
     pipeline = Pipeline()
     _dense_pipeline(store, settings, kind, pipeline)
-    if settings.retriever != "hybrid":
+    if settings.retrieval.retriever != "hybrid":
         return SuperComponent(
             pipeline,
             input_mapping={"query": ["query_embedder.text"], "filters": ["dense.filters"], "top_k": ["dense.top_k"]},
             output_mapping={"dense.documents": "documents"},
         )
-    pipeline.add_component("bm25", _bm25(store, settings.top_k_retriever))
-    pipeline.add_component("candidates", CandidateCount(settings.hybrid_candidates))
-    weights = [settings.hybrid_bm25_weight, 1.0 - settings.hybrid_bm25_weight]
+    pipeline.add_component("bm25", _bm25(store, settings.retrieval.top_k))
+    pipeline.add_component("candidates", CandidateCount(settings.retrieval.hybrid_candidates))
+    weights = [settings.retrieval.hybrid_bm25_weight, 1.0 - settings.retrieval.hybrid_bm25_weight]
     pipeline.add_component("joiner", DocumentJoiner(join_mode="reciprocal_rank_fusion", weights=weights))
     pipeline.connect("candidates.candidates", "bm25.top_k")
     pipeline.connect("candidates.candidates", "dense.top_k")
@@ -153,7 +155,7 @@ def build_reader(settings: Settings) -> ReviewReader:
     return ReviewReader(
         model=model.name_or_path,
         device=ComponentDevice.from_str(device),
-        top_k=settings.top_k_reader,
+        top_k=settings.reader.top_k,
         max_seq_length=settings.reader.max_seq_length,
         stride=settings.reader.stride,
         no_answer=settings.reader.no_answer,
@@ -177,6 +179,29 @@ def extractive_pipeline(store: DocumentStore, settings: Settings, reader: Review
     pipeline = retrieval_pipeline(store, settings)
     pipeline.add_component("reader", reader or build_reader(settings))
     pipeline.connect("retriever.documents", "reader.documents")
+    return pipeline
+
+
+def generative_pipeline(
+    store: DocumentStore, settings: Settings, generator: LocalChatGenerator | None = None
+) -> Pipeline:
+    """Question (+ product filters) -> retrieved reviews -> generated answer citing them.
+
+    Run it with inputs for `retriever` (query, filters, top_k), `prompt_builder` (query) and
+    `answer_builder` (query); the answer is `answer_builder.answers[0]`.
+    """
+    pipeline = retrieval_pipeline(store, settings)
+    pipeline.add_component(
+        "prompt_builder", ChatPromptBuilder(template=PROMPT_TEMPLATE, required_variables=["query", "documents"])
+    )
+    pipeline.add_component("generator", generator or build_generator(settings))
+    pipeline.add_component(
+        "answer_builder", AnswerBuilder(reference_pattern=r"\[(\d+)\]", return_only_referenced_documents=False)
+    )
+    pipeline.connect("retriever.documents", "prompt_builder.documents")
+    pipeline.connect("prompt_builder.prompt", "generator.messages")
+    pipeline.connect("generator.replies", "answer_builder.replies")
+    pipeline.connect("retriever.documents", "answer_builder.documents")
     return pipeline
 
 

@@ -1,4 +1,7 @@
-"""Generative QA (RAG): retriever -> grounded chat prompt -> generator -> answer builder.
+"""Generative QA (RAG): the grounded prompt, the generator and how a reply says "I don't know".
+
+The pipeline itself (retriever -> grounded chat prompt -> generator -> answer builder) is defined
+with the others in `qa.pipelines.definitions`.
 
 The generator sees only the retrieved reviews of the asked product, numbered [1]..[n], and is told
 to answer from them alone and to say "I don't know" otherwise. The answer builder returns every
@@ -10,10 +13,7 @@ from __future__ import annotations
 
 import re
 
-from haystack import Pipeline
-from haystack.components.builders import AnswerBuilder, ChatPromptBuilder
 from haystack.dataclasses import ChatMessage
-from haystack.document_stores.types import DocumentStore
 from haystack.utils import ComponentDevice
 
 from qa.config import Settings
@@ -57,34 +57,9 @@ def is_no_answer(text: str | None) -> bool:
 
 
 def build_generator(settings: Settings) -> LocalChatGenerator:
-    """The generator `settings.generator_model` names ("auto" = the packaged SmolLM2, offline)."""
+    """The generator `settings.nlp.generator_model` names ("auto" = the packaged SmolLM2, offline)."""
     return LocalChatGenerator(
-        model=settings.generator_model,
+        model=settings.nlp.generator_model,
         device=ComponentDevice.from_str(resolve_device(settings.device)),
         max_new_tokens=MAX_NEW_TOKENS,
     )
-
-
-def generative_pipeline(
-    store: DocumentStore, settings: Settings, generator: LocalChatGenerator | None = None
-) -> Pipeline:
-    """Question (+ product filters) -> retrieved reviews -> generated answer citing them.
-
-    Run it with inputs for `retriever` (query, filters, top_k), `prompt_builder` (query) and
-    `answer_builder` (query); the answer is `answer_builder.answers[0]`.
-    """
-    from qa.pipelines.definitions import retrieval_pipeline  # definitions registers this module's builder
-
-    pipeline = retrieval_pipeline(store, settings)
-    pipeline.add_component(
-        "prompt_builder", ChatPromptBuilder(template=PROMPT_TEMPLATE, required_variables=["query", "documents"])
-    )
-    pipeline.add_component("generator", generator or build_generator(settings))
-    pipeline.add_component(
-        "answer_builder", AnswerBuilder(reference_pattern=r"\[(\d+)\]", return_only_referenced_documents=False)
-    )
-    pipeline.connect("retriever.documents", "prompt_builder.documents")
-    pipeline.connect("prompt_builder.prompt", "generator.messages")
-    pipeline.connect("generator.replies", "answer_builder.replies")
-    pipeline.connect("retriever.documents", "answer_builder.documents")
-    return pipeline

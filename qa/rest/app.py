@@ -67,7 +67,7 @@ from qa.rest.service import Service
 from qa.stores.feedback import Feedback
 
 log = logging.getLogger("qa.rest")
-#: Paths whose body may be as large as `settings.api_max_upload_bytes` (the others: `api_max_body_bytes`).
+#: Paths whose body may be as large as `settings.api.max_upload_bytes` (the others: `api_max_body_bytes`).
 UPLOAD_PATHS = frozenset({"/reviews"})
 #: Most products or reviews one GET returns.
 MAX_PAGE = 1000
@@ -119,7 +119,7 @@ def _too_large(limit: int) -> str:
 
 
 def _check_key(settings: Settings, given: str | None, *, required: bool, action: str) -> None:
-    configured = settings.api_key
+    configured = settings.api.key
     if configured is None:
         if required:
             raise ApiKeyError(
@@ -207,7 +207,7 @@ def create_app(source: Settings | ReviewQA | None = None, *, warm_up: bool = Tru
     )
     app.state.service = service
     install_problem_handlers(app)
-    app.add_middleware(BodyLimit, default=settings.api_max_body_bytes, uploads=settings.api_max_upload_bytes)
+    app.add_middleware(BodyLimit, default=settings.api.max_body_bytes, uploads=settings.api.max_upload_bytes)
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
     common = (413, 422, 500, 503)
 
@@ -224,7 +224,7 @@ def create_app(source: Settings | ReviewQA | None = None, *, warm_up: bool = Tru
             mode=body.mode,
             retriever=body.retriever,
         )
-        return AskResponse.of(result, body.mode, body.retriever or settings.retriever, seconds)
+        return AskResponse.of(result, body.mode, body.retriever or settings.retrieval.retriever, seconds)
 
     @app.get("/products", response_model=ProductsResponse, responses=problem_responses(400, *common))
     async def products(
@@ -346,13 +346,13 @@ def create_app(source: Settings | ReviewQA | None = None, *, warm_up: bool = Tru
             store=StoreHealth(
                 ready=store_ok,
                 detail=_health_detail(service.store_problem),
-                backend=settings.store_backend,
+                backend=settings.store.backend,
                 reviews=service.reviews,
             ),
             reader=ReaderHealth(
                 ready=reader_ok, detail=_health_detail(service.reader_problem), model=settings.reader.model
             ),
-            pool=PoolHealth(workers=settings.api_workers, queue=settings.api_queue, in_flight=service.in_flight),
+            pool=PoolHealth(workers=settings.api.workers, queue=settings.api.queue, in_flight=service.in_flight),
             version=__version__,
         )
 

@@ -10,7 +10,7 @@ GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 def serve(settings: Settings, *, log_level: str = "info") -> None:
-    """Serve `create_app(settings)` on `settings.api_host`:`settings.api_port` until interrupted.
+    """Serve `create_app(settings)` on `settings.api.host`:`settings.api.port` until interrupted.
 
     One process and one event loop: requests are answered by the app's bounded worker pool, so the
     reader and the other models are in memory once. Port 0 picks a free port (uvicorn logs which).
@@ -21,8 +21,8 @@ def serve(settings: Settings, *, log_level: str = "info") -> None:
 
     config = uvicorn.Config(
         create_app(settings),
-        host=settings.api_host,
-        port=settings.api_port,
+        host=settings.api.host,
+        port=settings.api.port,
         log_level=log_level,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,

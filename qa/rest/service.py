@@ -85,10 +85,10 @@ class Service:
         self.settings: Settings = api.settings
         self.model_lock = threading.Lock()
         self.store_lock = ReadWriteLock()
-        self._facades: dict[RetrieverKind, ReviewQA] = {api.settings.retriever: api}
+        self._facades: dict[RetrieverKind, ReviewQA] = {api.settings.retrieval.retriever: api}
         self._built: set[tuple[RetrieverKind, str]] = set()
-        self._pool = ThreadPoolExecutor(max_workers=self.settings.api_workers, thread_name_prefix="reviewqa-api")
-        self._capacity = self.settings.api_workers + self.settings.api_queue
+        self._pool = ThreadPoolExecutor(max_workers=self.settings.api.workers, thread_name_prefix="reviewqa-api")
+        self._capacity = self.settings.api.workers + self.settings.api.queue
         self._in_flight = 0
         self._admission = threading.Lock()
         #: Health: None = not tried yet (loading), "" = ready, else what went wrong.
@@ -106,13 +106,13 @@ class Service:
         """Run `function` on the worker pool, or raise Overloaded when workers and queue are full."""
         with self._admission:
             if self._in_flight >= self._capacity:
-                raise Overloaded(self.settings.api_retry_after, self._capacity)
+                raise Overloaded(self.settings.api.retry_after, self._capacity)
             self._in_flight += 1
         try:
             future: Future[T] = self._pool.submit(function, *args, **kwargs)
         except RuntimeError:  # the pool is shutting down
             self._release(None)
-            raise Overloaded(self.settings.api_retry_after, self._capacity) from None
+            raise Overloaded(self.settings.api.retry_after, self._capacity) from None
         future.add_done_callback(self._release)
         return await asyncio.wrap_future(future)
 
@@ -140,7 +140,7 @@ class Service:
             log.exception("Store not ready")
             return
         try:
-            self._pipeline(self.settings.retriever, "extractive")
+            self._pipeline(self.settings.retrieval.retriever, "extractive")
             self.reader_problem = ""
         except ReviewQAError as error:
             self.reader_problem = str(error)
@@ -150,7 +150,7 @@ class Service:
             log.exception("Reader not ready")
 
     def _facade(self, retriever: RetrieverKind | None) -> ReviewQA:
-        kind = retriever or self.settings.retriever
+        kind = retriever or self.settings.retrieval.retriever
         with self.model_lock:
             if kind not in self._facades:
                 _ = self.api.reader  # load the shared reader first, so the new facade takes it
@@ -159,7 +159,7 @@ class Service:
 
     def _pipeline(self, retriever: RetrieverKind | None, name: str) -> ReviewQA:
         """The facade of `retriever` with pipeline `name` built (embedding the reviews first if dense)."""
-        kind = retriever or self.settings.retriever
+        kind = retriever or self.settings.retrieval.retriever
         facade = self._facade(kind)
         if (kind, name) not in self._built:
             if name == "generative":

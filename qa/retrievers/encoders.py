@@ -147,13 +147,13 @@ def document_embedder(encoder: Encoder, settings: Settings, *, progress: bool = 
         return DPRDocumentEmbedder(
             model=encoder.name_or_path,
             device=device.to_torch_str(),
-            batch_size=settings.embed_batch_size,
+            batch_size=settings.store.embed_batch_size,
             progress_bar=progress,
         )
     return SentenceTransformersDocumentEmbedder(
         model=encoder.name_or_path,
         device=device,
-        batch_size=settings.embed_batch_size,
+        batch_size=settings.store.embed_batch_size,
         progress_bar=progress,
         local_files_only=encoder.is_local,
         encode_kwargs={"task": encoder.task},

@@ -163,7 +163,7 @@ def _family(model: ResolvedModel) -> Family:
 
 def embedding_encoders(settings: Settings) -> EncoderPair:
     """One sentence-transformers model for questions and reviews (the "embedding" retriever)."""
-    model = resolve_encoder_model(settings.embedding_model, settings)
+    model = resolve_encoder_model(settings.retrieval.embedding_model, settings)
     return EncoderPair(
         query=Encoder(model.name_or_path, model.is_local, "sentence-transformers", "query"),
         document=Encoder(model.name_or_path, model.is_local, "sentence-transformers", "document"),
@@ -178,7 +178,7 @@ def dpr_encoders(settings: Settings) -> EncoderPair:
     route. Otherwise each side is a hub id or a local folder (a transformers DPR checkpoint such as
     facebook/dpr-*-single-nq-base, or a sentence-transformers model).
     """
-    query_name, document_name = settings.dpr_query_model, settings.dpr_document_model
+    query_name, document_name = settings.retrieval.dpr_query_model, settings.retrieval.dpr_document_model
     trained = query_name == document_name and (Path(query_name).expanduser() / RETRIEVER_INFO_FILE).is_file()
     if (query_name == "auto" and document_name == "auto") or trained:
         folder = settings.default_dpr_dir if query_name == "auto" else Path(query_name).expanduser()

@@ -14,18 +14,18 @@ from qa.stores.labels import LabelStore
 
 def open_store(settings: Settings, *, create: bool = True) -> DocumentStore:
     """The document store of `settings`; with `create=False` a missing index is a StoreError."""
-    if settings.store_backend == "embedded":
+    if settings.store.backend == "embedded":
         return EmbeddedDocumentStore(settings.store_dir, create=create)
-    if settings.store_backend == "faiss":
+    if settings.store.backend == "faiss":
         # Same directory and documents file as the embedded store, plus the FAISS index beside it.
         from qa.stores.faiss_store import FaissDocumentStore
 
         return FaissDocumentStore(settings.store_dir, device=settings.device, create=create)
-    if settings.store_backend == "elasticsearch":
+    if settings.store.backend == "elasticsearch":
         from qa.stores.elasticsearch import open_elasticsearch
 
-        return open_elasticsearch(settings.es_url, settings.es_index)
-    raise StoreError(f"Unknown store backend {settings.store_backend!r}: use embedded, faiss or elasticsearch.")
+        return open_elasticsearch(settings.store.es_url, settings.store.es_index)
+    raise StoreError(f"Unknown store backend {settings.store.backend!r}: use embedded, faiss or elasticsearch.")
 
 
 def open_labels(settings: Settings) -> LabelStore:

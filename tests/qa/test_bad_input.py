@@ -98,7 +98,7 @@ def test_more_bad_settings(kwargs: dict[str, Any], message: str) -> None:
 def test_es_url_from_the_environment_is_checked() -> None:
     with pytest.raises(ReviewQAError, match="ES_URL must be an http"):
         Settings.from_env({"ES_URL": "not a url"})
-    assert Settings.from_env({"ES_URL": "https://es.example:9200"}).es_url == "https://es.example:9200"
+    assert Settings.from_env({"ES_URL": "https://es.example:9200"}).store.es_url == "https://es.example:9200"
 
 
 def test_a_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:

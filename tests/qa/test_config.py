@@ -26,14 +26,16 @@ def test_environment_variables_set_their_fields() -> None:
     )
     assert settings.data_dir == Path("~/rq").expanduser() and settings.subjqa_dir == Path("/data/subjqa")
     assert settings.reader.model == "/models/reader" and settings.reader.no_answer_boost == -0.5
-    assert settings.sas_model == "cross-encoder/stsb-roberta-large" and settings.hybrid_bm25_weight == 0.2
-    assert settings.summary_model == "facebook/bart-large-cnn" and settings.es_url == "http://localhost:9200"
+    assert (
+        settings.eval.sas_model == "cross-encoder/stsb-roberta-large" and settings.retrieval.hybrid_bm25_weight == 0.2
+    )
+    assert settings.nlp.summary_model == "facebook/bart-large-cnn" and settings.store.es_url == "http://localhost:9200"
 
 
 def test_defaults_and_explicit_overrides_win_over_the_environment() -> None:
-    assert Settings.from_env({}).sas_model == PACKAGED_MINILM
+    assert Settings.from_env({}).eval.sas_model == PACKAGED_MINILM
     settings = Settings.from_env({"REVIEWQA_SAS_MODEL": "a/b"}, sas_model="c/d", reader_model=None)
-    assert settings.sas_model == "c/d" and settings.reader.model == "auto"
+    assert settings.eval.sas_model == "c/d" and settings.reader.model == "auto"
 
 
 def test_a_bad_number_is_a_clear_error() -> None:

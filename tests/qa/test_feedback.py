@@ -79,7 +79,7 @@ def test_facade_records_feedback_beside_the_labels(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, device="cpu")
     api = ReviewQA(settings)
     record = api.record_feedback("Good for reading?", "B0074BW614", SPAN, correct=True, rank=1)
-    assert record.retriever == settings.retriever and record.reader == settings.reader.model
+    assert record.retriever == settings.retrieval.retriever and record.reader == settings.reader.model
     assert api.feedback.path == tmp_path / "labels" / FEEDBACK_FILE
     assert open_feedback(settings).read_all() == [record]  # a new store instance reads it back
 

@@ -60,7 +60,10 @@ def test_compose_config_as_compose_resolves_it() -> None:
         args = [arg for name in files for arg in ("-f", str(DOCKER / name))]
         rendered = subprocess.run(
             ["docker-compose", *args, "--profile", "gpu", "config"],
-            env=env, capture_output=True, text=True, check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         services = yaml.safe_load(rendered)["services"]
         assert services["api"]["environment"]["ES_URL"].endswith("elasticsearch:9200")

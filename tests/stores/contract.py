@@ -17,7 +17,7 @@ from haystack import Document
 
 from indexer.documents import review_to_document
 from indexer.write import write_reviews
-from qa.pipelines.filters import review_filters
+from qa.stores.filters import review_filters
 from qa.types import Review
 
 MakeStore = Callable[[Path], Any]

@@ -16,7 +16,7 @@ import pytest
 
 from indexer.write import write_reviews
 from qa.errors import StoreError
-from qa.pipelines.filters import review_filters
+from qa.stores.filters import review_filters
 from qa.stores.elasticsearch import open_elasticsearch
 from tests.stores.contract import REVIEWS, StoreContract
 
