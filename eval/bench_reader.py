@@ -53,8 +53,8 @@ def _inputs(subjqa_dir: Path, domain: str, split: str, limit: int | None) -> lis
 
     from indexer.documents import review_to_document
     from indexer.sources.subjqa import SPLITS, load_subjqa
-    from qa.stores.filters import review_filters
     from qa.question_groups import group_questions
+    from qa.stores.filters import review_filters
 
     parts = [load_subjqa(subjqa_dir, domain, s) for s in SPLITS]
     store = InMemoryDocumentStore(bm25_algorithm="BM25Okapi")

@@ -40,8 +40,8 @@ from qa.nodes.types import (
     TranslatedAnswer,
     Translation,
 )
-from qa.stores.filters import review_filters
 from qa.pipelines.generative import build_generator, is_no_answer
+from qa.stores.filters import review_filters
 from qa.types import Answer, AskResult, RetrievedReview
 
 if TYPE_CHECKING:

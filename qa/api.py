@@ -21,8 +21,8 @@ from indexer.sources.subjqa import SPLITS, load_subjqa
 from qa.config import MAX_QUESTION_CHARS, DenseKind, RetrieverKind, Settings, check_top_k
 from qa.errors import NotFoundError, QueryError, os_errors
 from qa.nodes.types import Analysis
-from qa.stores.filters import review_filters
 from qa.stores.feedback import Feedback, FeedbackStore, open_feedback
+from qa.stores.filters import review_filters
 from qa.stores.labels import LabelMerge
 
 # Haystack, torch and the models load where first used (a function-level import), not when

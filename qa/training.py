@@ -17,13 +17,13 @@ from qa.config import Settings
 from qa.device import resolve_device
 from qa.errors import DataError
 from qa.pipelines.definitions import build_reader, extractive_pipeline
-from qa.stores.filters import review_filters
 from qa.question_groups import QuestionGroup, group_questions
 from qa.readers.boost import no_answer_share, predict_isolated, score_predictions, tune_no_answer_boost
 from qa.readers.decision import DecisionSignals, fit_decision, prior_weights
 from qa.readers.squad import max_over_golds
 from qa.readers.training import TrainingConfig, TrainingRecord, train_reader, update_reader_info
 from qa.retrievers.models import resolve_encoder_model
+from qa.stores.filters import review_filters
 from qa.types import Question
 
 

@@ -13,8 +13,8 @@ from haystack.document_stores.in_memory import InMemoryDocumentStore
 
 from indexer.documents import review_to_document
 from indexer.sources.subjqa import load_subjqa
-from qa.stores.filters import review_filters
 from qa.stores.embedded import EmbeddedDocumentStore
+from qa.stores.filters import review_filters
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ import pytest
 
 from indexer.write import write_reviews
 from qa.errors import StoreError
-from qa.stores.filters import review_filters
 from qa.stores.elasticsearch import open_elasticsearch
+from qa.stores.filters import review_filters
 from tests.stores.contract import REVIEWS, StoreContract
 
 ES_URL = os.environ.get("ES_URL")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from haystack import Document
 
-from qa.stores.filters import review_filters
 from qa.stores.embedded import EmbeddedDocumentStore
 from qa.stores.faiss_store import VECTORS_FILE, FaissDocumentStore
+from qa.stores.filters import review_filters
 from tests.stores.contract import StoreContract
 
 
