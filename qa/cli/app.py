@@ -14,6 +14,7 @@ from qa.cli.nlp import Generator, Mode, analyze, print_generative
 from qa.cli.options import (
     Domains,
     NoAnswerPrior,
+    comma_list,
     document_shared_options,
     make_api,
     settings_from,
@@ -217,7 +218,7 @@ def train_reader(
 
     settings = settings_from(ctx)
     quiet = shared(ctx).quiet
-    domain_list = [d.strip() for d in domains.split(",") if d.strip()]
+    domain_list = comma_list(domains)
     config = TrainingConfig(
         epochs=epochs,
         learning_rate=learning_rate,
@@ -274,7 +275,7 @@ def tune_reader(
 
     settings = settings_from(ctx)
     quiet = shared(ctx).quiet
-    domain_list = [d.strip() for d in domains.split(",") if d.strip()]
+    domain_list = comma_list(domains)
     model_dir = model or settings.default_reader_dir
     source_dir = resolve_subjqa_dir(settings, domain_list)
     report = tune(settings, model_dir, domain_list, source_dir, split, not quiet, no_answer_prior=no_answer_prior)

@@ -126,6 +126,11 @@ def settings_from(ctx: typer.Context, *, retriever_default: str | None = None, *
     )
 
 
+def comma_list(value: str) -> list[str]:
+    """`"a, b,,c"` -> `["a", "b", "c"]`: the comma-separated lists of options such as `--domains`."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
 def make_settings(data_dir: Path | None = None, device: str | None = None, **overrides: Any) -> Settings:
     """Settings from the environment with the command line's overrides (None = not given)."""
     if device is not None and device not in ("auto", "cpu", "cuda"):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from qa.cli.options import make_api, settings_from, shared
+from qa.cli.options import comma_list, make_api, settings_from, shared
 from qa.config import PACKAGED_MINILM
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def train_retriever(
     if encoders not in ("shared", "separate"):
         raise ReviewQAError(f"--encoders must be shared or separate, not {encoders!r}.")
     settings = settings_from(ctx)
-    domain_list = [d.strip() for d in domains.split(",") if d.strip()]
+    domain_list = comma_list(domains)
     config = RetrieverTrainingConfig(
         epochs=epochs,
         batch_size=batch_size,
