@@ -83,7 +83,7 @@ def _calibration_table(calibration: dict | None) -> str:
 
 
 def _reader_name(settings: Any) -> str:
-    from qa.readers.models import resolve_reader
+    from qa.readers.model_files import resolve_reader
 
     return Path(resolve_reader(settings).name_or_path).name
 

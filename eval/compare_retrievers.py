@@ -25,7 +25,7 @@ from eval.results import add_run_arguments, script_parser, table, write_result
 from eval.retriever import KS, RetrievalResult, evaluate_retriever
 from qa.config import PACKAGED_MINILM, PACKAGED_MPNET, Settings
 from qa.errors import DataError, ModelError, ReviewQAError
-from qa.retrievers.models import resolve_encoder_model
+from qa.retrievers.encoder_models import resolve_encoder_model
 from qa.types import Question, RetrievedReview, Review
 
 DEFINITION = "answer_in_document"

@@ -30,7 +30,7 @@ from indexer.sources.subjqa import load_subjqa
 from qa.config import Settings
 from qa.errors import ReviewQAError
 from qa.pipelines.definitions import build_reader
-from qa.readers.models import READER_INFO_FILE
+from qa.readers.model_files import READER_INFO_FILE
 from qa.training import resolve_no_answer_prior
 from qa.types import Question
 

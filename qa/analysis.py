@@ -20,7 +20,7 @@ from qa.device import resolve_device
 from qa.errors import QueryError
 from qa.nodes.entities import EntityExtractor, build_entity_extractor, stored_entities
 from qa.nodes.generator import LocalChatGenerator
-from qa.nodes.models import PACKAGED_SMOLLM2
+from qa.nodes.packaged_models import PACKAGED_SMOLLM2
 from qa.nodes.pros_cons import ProsConsExtractor
 from qa.nodes.sentiment import SentimentClassifier, stored_sentiment
 from qa.nodes.summarizer import ReviewSummarizer

@@ -133,7 +133,7 @@ class ReviewQA:
         """
         from qa.pipelines.definitions import dense_kind
         from qa.retrievers.embedding_step import embed_documents
-        from qa.retrievers.models import dense_encoders
+        from qa.retrievers.encoder_models import dense_encoders
 
         kind = force_kind or dense_kind(self.settings)
         if kind is None:

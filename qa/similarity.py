@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from qa.config import Settings
 from qa.device import resolve_device
 from qa.hub import require_hub_model
-from qa.retrievers.models import resolve_encoder_model
+from qa.retrievers.encoder_models import resolve_encoder_model
 
 
 class AnswerSimilarity:

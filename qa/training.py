@@ -22,7 +22,7 @@ from qa.readers.boost import no_answer_share, predict_isolated, score_prediction
 from qa.readers.decision import DecisionSignals, fit_decision, prior_weights
 from qa.readers.squad import max_over_golds
 from qa.readers.training import TrainingConfig, TrainingRecord, train_reader, update_reader_info
-from qa.retrievers.models import resolve_encoder_model
+from qa.retrievers.encoder_models import resolve_encoder_model
 from qa.stores.filters import review_filters
 from qa.types import Question
 

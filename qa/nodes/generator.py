@@ -21,7 +21,7 @@ from haystack.dataclasses import ChatMessage
 from haystack.utils import ComponentDevice
 
 from qa.errors import ModelError
-from qa.nodes.models import resolve_generator
+from qa.nodes.packaged_models import resolve_generator
 
 
 @component

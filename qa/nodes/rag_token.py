@@ -19,7 +19,7 @@ from haystack import Document, component, default_from_dict, default_to_dict
 from haystack.utils import ComponentDevice
 
 from qa.errors import ModelError
-from qa.nodes.models import HUB_RAG_TOKEN
+from qa.nodes.packaged_models import HUB_RAG_TOKEN
 
 HUB_PASSAGE_ENCODER = "facebook/dpr-ctx_encoder-single-nq-base"
 

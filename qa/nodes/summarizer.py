@@ -70,7 +70,7 @@ class ReviewSummarizer:
         if self.model == EXTRACTIVE:
             from sentence_transformers import SentenceTransformer
 
-            from qa.readers.models import resolve_model
+            from qa.readers.model_files import resolve_model
 
             self._encoder = SentenceTransformer(
                 resolve_model(self.embedding_model).name_or_path, device=self.device.to_torch_str()

@@ -19,7 +19,7 @@ from qa.device import resolve_device
 from qa.errors import StoreError
 from qa.nodes.generator import LocalChatGenerator
 from qa.pipelines.generative import PROMPT_TEMPLATE, build_generator
-from qa.readers.models import read_reader_info, resolve_reader
+from qa.readers.model_files import read_reader_info, resolve_reader
 from qa.readers.reader import ReviewReader
 from qa.retrievers.embedded import EmbeddedBM25Retriever, EmbeddedEmbeddingRetriever
 from qa.stores.embedded import EmbeddedDocumentStore
@@ -86,8 +86,8 @@ class CandidateCount:
 
 
 def _dense_pipeline(store: DocumentStore, settings: Settings, kind: DenseKind, pipeline: Pipeline) -> None:
+    from qa.retrievers.encoder_models import dense_encoders
     from qa.retrievers.encoders import text_embedder
-    from qa.retrievers.models import dense_encoders
 
     pipeline.add_component("query_embedder", text_embedder(dense_encoders(settings, kind).query, settings))
     pipeline.add_component("dense", _vector(store, settings.retrieval.top_k))

@@ -24,7 +24,7 @@ from indexer.squad import SquadExample
 from qa.config import check_positive
 from qa.device import supports_fast_bf16
 from qa.errors import ModelError
-from qa.readers.models import READER_INFO_FILE
+from qa.readers.model_files import READER_INFO_FILE
 from qa.stores.atomic import write_atomic
 
 

@@ -15,7 +15,7 @@ from haystack.document_stores.types import DocumentStore, DuplicatePolicy
 from tqdm.auto import tqdm
 
 from qa.config import Settings
-from qa.retrievers.models import Encoder
+from qa.retrievers.encoder_models import Encoder
 from qa.stores.factory import count_matching
 
 #: Meta field naming the encoder that produced a document's embedding.

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from qa.config import Settings
 from qa.device import resolve_device
 from qa.hub import require_hub_model
-from qa.retrievers.models import Encoder
+from qa.retrievers.encoder_models import Encoder
 
 #: Longest review (in tokens) the DPR checkpoints read; longer text is truncated.
 DPR_MAX_LENGTH = 256

@@ -31,7 +31,7 @@ from indexer.sources.subjqa import load_subjqa
 from qa.config import PACKAGED_MINILM, Settings, check_positive
 from qa.device import resolve_device
 from qa.errors import ReviewQAError
-from qa.retrievers.models import RETRIEVER_INFO_FILE, resolve_encoder_model
+from qa.retrievers.encoder_models import RETRIEVER_INFO_FILE, resolve_encoder_model
 from qa.stores.filters import review_filters
 from qa.types import Question, Review
 

@@ -12,7 +12,7 @@ from haystack.components.evaluators import SASEvaluator
 
 from eval.sas import sas_scores
 from qa.config import Settings
-from qa.readers.models import packaged_minilm_dir
+from qa.readers.model_files import packaged_minilm_dir
 from qa.similarity import AnswerSimilarity
 
 

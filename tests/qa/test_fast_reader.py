@@ -24,7 +24,7 @@ def test_length_groups_cover_every_window_once_and_limit_padding() -> None:
 def qa_model():
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    from qa.readers.models import packaged_minilm_dir
+    from qa.readers.model_files import packaged_minilm_dir
 
     path = packaged_minilm_dir()
     torch.manual_seed(0)

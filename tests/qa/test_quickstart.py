@@ -9,7 +9,7 @@ import pytest
 
 from qa.config import Settings
 from qa.quickstart import run_quickstart, training_domains
-from qa.readers.models import READER_INFO_FILE
+from qa.readers.model_files import READER_INFO_FILE
 from qa.readers.training import TrainingConfig
 from qa.types import AskResult
 

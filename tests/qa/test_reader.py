@@ -12,7 +12,7 @@ from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
 from indexer.squad import SquadExample
 from qa.readers.decision import AnswerDecision
-from qa.readers.models import READER_INFO_FILE, packaged_minilm_dir
+from qa.readers.model_files import READER_INFO_FILE, packaged_minilm_dir
 from qa.readers.reader import ReviewReader
 from qa.readers.training import TrainingConfig, _answer_token_span, build_features
 

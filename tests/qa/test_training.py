@@ -10,9 +10,9 @@ import pytest
 
 from qa.config import PACKAGED_MINILM, PACKAGED_MPNET, Settings
 from qa.errors import DataError, ModelError
-from qa.readers.models import READER_INFO_FILE
+from qa.readers.model_files import READER_INFO_FILE
 from qa.readers.training import TrainingConfig
-from qa.retrievers import models as retriever_models
+from qa.retrievers import encoder_models as retriever_models
 from qa.training import cross_validate, resolve_no_answer_prior, train_and_tune, tune_reader
 
 

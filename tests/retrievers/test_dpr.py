@@ -9,7 +9,7 @@ import pytest
 
 from qa.config import PACKAGED_MINILM, Settings
 from qa.errors import ModelError
-from qa.retrievers.models import RETRIEVER_INFO_FILE, dpr_encoders
+from qa.retrievers.encoder_models import RETRIEVER_INFO_FILE, dpr_encoders
 from qa.retrievers.training import training_examples
 from qa.types import GoldAnswer, Question, Review
 
@@ -75,7 +75,7 @@ def _tiny_dpr_checkpoint(folder: Path, cls_name: str) -> None:
     import transformers
     from transformers import AutoTokenizer, DPRConfig
 
-    from qa.readers.models import packaged_minilm_dir
+    from qa.readers.model_files import packaged_minilm_dir
 
     config = DPRConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
     getattr(transformers, cls_name)(config).save_pretrained(folder)

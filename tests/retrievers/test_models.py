@@ -11,8 +11,8 @@ import pytest
 
 from qa.config import PACKAGED_MINILM, PACKAGED_MPNET, Settings
 from qa.errors import ModelError
-from qa.retrievers import models
-from qa.retrievers.models import assemble_zip_parts, embedding_encoders, resolve_encoder_model
+from qa.retrievers import encoder_models as models
+from qa.retrievers.encoder_models import assemble_zip_parts, embedding_encoders, resolve_encoder_model
 
 
 def _split_zip(tmp_path: Path, parts: int = 3) -> list[Path]:

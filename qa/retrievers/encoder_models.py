@@ -19,7 +19,7 @@ from typing import Literal
 
 from qa.config import HUB_DPR_DOCUMENT, HUB_DPR_QUERY, PACKAGED_MPNET, DenseKind, Settings
 from qa.errors import ModelError
-from qa.readers.models import ResolvedModel, resolve_model
+from qa.readers.model_files import ResolvedModel, resolve_model
 
 #: Written beside a DPR model trained by `reviewqa train-retriever`.
 RETRIEVER_INFO_FILE = "reviewqa_retriever.json"
@@ -137,7 +137,7 @@ def packaged_mpnet_dir(settings: Settings) -> Path:
 
 # -- resolution ----------------------------------------------------------------------------------
 def resolve_encoder_model(name: str, settings: Settings) -> ResolvedModel:
-    """Like `qa.readers.models.resolve_model`, plus the packaged MPNet."""
+    """Like `qa.readers.model_files.resolve_model`, plus the packaged MPNet."""
     if name == PACKAGED_MPNET:
         return ResolvedModel(str(packaged_mpnet_dir(settings)), is_local=True)
     return resolve_model(name)
