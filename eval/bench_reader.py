@@ -41,6 +41,7 @@ VARIANTS = (
     Variant("ReviewReader fp32, grouped by length", group_by_length=True),
     Variant("ReviewReader bf16, grouped by length", precision="bf16", group_by_length=True),
     Variant("ReviewReader int8, grouped by length", precision="int8", group_by_length=True),
+    Variant("ReviewReader OpenVINO, grouped by length", precision="openvino", group_by_length=True),
     Variant(
         "ReviewReader int8, grouped, 256-token windows", precision="int8", group_by_length=True, max_seq_length=256
     ),

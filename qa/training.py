@@ -204,8 +204,8 @@ def choose_inference_precision(
     max_groups: int | None = 40,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Time fp32, bf16 (where the CPU runs it natively) and int8 on `split`; record the fastest that
-    loses at most one F1 point against fp32 in `reviewqa_reader.json` (`inference`), which
+    """Time fp32, bf16 (where the CPU runs it natively), int8 and openvino (when installed) on `split`;
+    record the fastest that loses at most one F1 point against fp32 in `reviewqa_reader.json` (`inference`), which
     `ReaderSettings.precision = "auto"` then uses.
 
     Each variant answers the same groups through the pipeline with the model's fitted decision.
@@ -213,11 +213,12 @@ def choose_inference_precision(
     import time
 
     from qa.device import supports_fast_bf16
+    from qa.readers.fast import openvino_installed
 
     if split == "test":
         raise DataError("Choosing the inference variant on the test split would leak it; use dev.")
     device = resolve_device(settings.device)
-    candidates = ["fp32", "int8"] if device == "cpu" else ["fp32"]
+    candidates = ["fp32", "int8", *(["openvino"] if openvino_installed() else [])] if device == "cpu" else ["fp32"]
     if supports_fast_bf16(device):
         candidates.insert(1, "bf16")
     held_out = HeldOut.load(source_dir, domains, split, max_groups)

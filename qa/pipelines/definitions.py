@@ -150,8 +150,8 @@ def build_reader(settings: Settings) -> ReviewReader:
     if precision == "auto":  # the variant train-reader chose on dev, else the fp32 reference
         precision = str(tuned.get("inference", {}).get("precision", "fp32"))
     device = resolve_device(settings.device)
-    if device != "cpu" and precision == "int8":
-        precision = "fp32"  # int8 dynamic quantisation is a CPU path
+    if device != "cpu" and precision in ("int8", "openvino"):
+        precision = "fp32"  # int8 dynamic quantisation and the OpenVINO build are CPU paths
     return ReviewReader(
         model=model.name_or_path,
         device=ComponentDevice.from_str(device),

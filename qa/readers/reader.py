@@ -46,7 +46,7 @@ class ReviewReader(TransformersExtractiveReader):
     :param no_answer_boost: the single CLS-logit threshold (answer iff span - null logit > boost),
         used when no `decision` is given.
     :param decision: fitted `AnswerDecision` parameters (`AnswerDecision.to_dict()`); overrides the boost.
-    :param precision: inference arithmetic, "fp32", "bf16" or "int8" (CPU); see `qa.readers.fast`.
+    :param precision: inference arithmetic, "fp32", "bf16", "int8" or "openvino" (CPU); see `qa.readers.fast`.
     :param group_by_length: run windows grouped by length, each group trimmed to its longest window.
     :param kwargs: passed on to `TransformersExtractiveReader`.
 
@@ -105,8 +105,10 @@ class ReviewReader(TransformersExtractiveReader):
         if isinstance(self.model, FastQAForward) or not (self.group_by_length or self.precision != "fp32"):
             return
         model: Any = self.model
-        if self.precision == "int8" and model.device.type != "cpu":
-            raise ModelError("The int8 reader runs on the CPU only: use --device cpu or another precision.")
+        if self.precision in ("int8", "openvino") and model.device.type != "cpu":
+            raise ModelError(
+                f"The {self.precision} reader runs on the CPU only: use --device cpu or another precision."
+            )
         self.model = FastQAForward(model, self.precision)  # type: ignore[assignment]  # called like the model
 
     def to_dict(self) -> dict[str, Any]:

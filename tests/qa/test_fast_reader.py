@@ -49,7 +49,7 @@ def test_grouping_by_length_gives_the_models_own_logits(qa_model) -> None:
     assert torch.allclose(fast.end_logits[mask], reference.end_logits[mask], atol=1e-4)
 
 
-@pytest.mark.parametrize("precision", ["bf16", "int8"])
+@pytest.mark.parametrize("precision", ["bf16", "int8", "openvino"])
 def test_lower_precision_stays_close_to_fp32(qa_model, precision: str) -> None:
     model, batch = qa_model
     exact = FastQAForward(model, "fp32")(input_ids=batch.input_ids, attention_mask=batch.attention_mask)
@@ -57,6 +57,17 @@ def test_lower_precision_stays_close_to_fp32(qa_model, precision: str) -> None:
     mask = batch.attention_mask.bool()
     correlation = torch.corrcoef(torch.stack([exact.start_logits[mask], approx.start_logits[mask]]))[0, 1]
     assert correlation > 0.9  # the F1 cost of each variant is measured by eval/bench_reader.py
+
+
+def test_the_openvino_build_makes_no_network_call(qa_model, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    calls: list[object] = []
+    monkeypatch.setattr(socket.socket, "connect", lambda self, address: calls.append(address))
+    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: calls.append(address))
+    model, batch = qa_model
+    FastQAForward(model, "openvino")(input_ids=batch.input_ids, attention_mask=batch.attention_mask)
+    assert calls == []
 
 
 def test_unknown_precision_is_refused(qa_model) -> None:
