@@ -73,6 +73,7 @@ class ReviewQA(Protocol):
     def ask(self, question: str, *, item_id: str | None, split: str | None = None) -> AskResult:
         """Answer `question` from the reviews of product `item_id`."""
 
+
 DEFAULT_GENERATE_PROMPT = "In two sentences, what do buyers say about this product?"
 #: Reviews (and characters of each) put in front of a free-generation prompt about a product.
 GENERATE_CONTEXT_REVIEWS = 3
