@@ -26,7 +26,17 @@ from qa.nodes.packaged_models import resolve_generator
 
 @component
 class LocalChatGenerator:
-    """Generate a reply to chat messages with a local (or hub) transformers model, greedy by default."""
+    """Generate a reply to chat messages with a local (or hub) transformers model, greedy by default.
+
+    :param model: "auto" (the packaged SmolLM2-135M-Instruct GGUF, offline), a folder, a .gguf file,
+        or a hub id of a causal or seq2seq model.
+    :param device: where the model runs (None: Haystack's default device).
+    :param max_new_tokens: most tokens generated per reply.
+    :param do_sample: sample (with `temperature`) instead of greedy decoding.
+    :param temperature: sampling temperature, used only when `do_sample`.
+    :param repetition_penalty: transformers' repetition penalty; 1.0 is off (see the comment below).
+    :param max_input_tokens: longer prompts keep their last tokens (the question comes last).
+    """
 
     def __init__(
         self,
@@ -93,7 +103,13 @@ class LocalChatGenerator:
 
     @component.output_types(replies=list[ChatMessage])
     def run(self, messages: list[ChatMessage], generation_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Generate one reply to `messages` (`generation_kwargs` are passed on to `generate`)."""
+        """Generate one reply.
+
+        :param messages: the chat so far (system and user messages); the model's chat template
+            renders them, or they are joined as plain text for a model without one.
+        :param generation_kwargs: extra arguments for transformers' `generate`, over the init values.
+        :returns: `replies`: one assistant ChatMessage.
+        """
         import torch
 
         self.warm_up()

@@ -31,7 +31,16 @@ CON_QUESTIONS = ("What are the complaints?", "What is bad about it?", "What are 
 
 @component
 class ProsConsExtractor:
-    """Read pros and cons out of reviews with an extractive reader and aggregate them."""
+    """Read pros and cons out of reviews with an extractive reader and aggregate them.
+
+    :param reader: the extractive reader that reads the answers (its answer decision applies).
+    :param pro_questions: questions whose answers are pros (default: PRO_QUESTIONS).
+    :param con_questions: questions whose answers are cons (default: CON_QUESTIONS).
+    :param answers_per_question: spans read per question over all documents.
+    :param above_no_answer: keep only spans the reader's answer decision would answer with.
+    :param sentiment: a sentiment classifier; when given, a "pro" judged negative (or a "con"
+        judged positive) is dropped.
+    """
 
     def __init__(
         self,
@@ -105,7 +114,12 @@ class ProsConsExtractor:
 
     @component.output_types(pros=list[AspectAnswer], cons=list[AspectAnswer])
     def run(self, documents: list[Document]) -> dict[str, Any]:
-        """Pros and cons found in `documents`, most supported (then highest scored) first."""
+        """Pros and cons found in `documents`.
+
+        :param documents: one product's reviews.
+        :returns: `pros` and `cons`: AspectAnswers (text, support = how many reviews say it, score,
+            evidence), most supported (then highest scored) first.
+        """
         if not documents:
             return {"pros": [], "cons": []}
         self.warm_up()

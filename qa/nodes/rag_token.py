@@ -26,7 +26,15 @@ HUB_PASSAGE_ENCODER = "facebook/dpr-ctx_encoder-single-nq-base"
 
 @component
 class RagTokenGenerator:
-    """Generate an answer with RAG-Token, marginalising over the given documents."""
+    """Generate an answer with RAG-Token, marginalising over the given documents.
+
+    :param model: the RAG-Token checkpoint (hub id or folder; default facebook/rag-token-nq).
+    :param passage_encoder: the DPR context encoder that scores the documents for the marginalisation.
+    :param device: where both models run (None: Haystack's default device).
+    :param max_new_tokens: most tokens in the answer.
+    :param num_beams: beam search width.
+    :param max_combined_length: most tokens of question plus one document fed to the generator.
+    """
 
     def __init__(
         self,
@@ -72,7 +80,13 @@ class RagTokenGenerator:
 
     @component.output_types(replies=list[str], documents=list[Document])
     def run(self, query: str, documents: list[Document]) -> dict[str, Any]:
-        """One generated answer to `query`, conditioned on `documents` (returned as the evidence)."""
+        """One generated answer to `query`, conditioned on `documents`.
+
+        :param query: the question.
+        :param documents: the retrieved reviews the answer may draw on (empty: no answer).
+        :returns: `replies`: the answer text (one, or none without documents); `documents`: the
+            documents given, as the evidence.
+        """
         if not documents:
             return {"replies": [], "documents": []}
         import torch

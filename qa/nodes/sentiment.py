@@ -60,7 +60,13 @@ def classifier_sentiment(scores: list[dict[str, Any]]) -> Sentiment:
 
 @component
 class SentimentClassifier:
-    """Annotate each document with its sentiment (`meta["sentiment"]`)."""
+    """Annotate each document with its sentiment (`meta["sentiment"]`).
+
+    :param model: "vader" (VADER's lexicon and rules, offline) or a transformers text-classification
+        model (hub id or folder) whose labels name positive/negative/neutral.
+    :param device: where a transformers model runs (None: Haystack's default device); VADER ignores it.
+    :param batch_size: texts classified per forward pass of a transformers model.
+    """
 
     def __init__(self, model: str = VADER, device: ComponentDevice | None = None, batch_size: int = 16) -> None:
         self.model = model
@@ -101,7 +107,11 @@ class SentimentClassifier:
 
     @component.output_types(documents=list[Document])
     def run(self, documents: list[Document]) -> dict[str, Any]:
-        """Copies of `documents` with `meta["sentiment"]` set."""
+        """Classify each document's text.
+
+        :param documents: the reviews (or any texts) to classify.
+        :returns: `documents`: copies with `meta["sentiment"]` set (label, score, polarity).
+        """
         sentiments = self.classify([d.content or "" for d in documents])
         return {
             "documents": [

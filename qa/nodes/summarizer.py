@@ -41,7 +41,19 @@ def split_sentences(text: str) -> Iterator[tuple[int, int]]:
 
 @component
 class ReviewSummarizer:
-    """Summarise a set of reviews (one product's) into a few sentences."""
+    """Summarise a set of reviews (one product's) into a few sentences.
+
+    :param model: "extractive" (the most central sentences by sentence embeddings, offline) or a
+        transformers summarization model (hub id or folder) that writes the summary.
+    :param sentences: sentences in an extractive summary.
+    :param embedding_model: sentence encoder of the extractive summary (hub id, folder or
+        packaged:all-MiniLM-L6-v2).
+    :param min_words: shorter sentences are never chosen (extractive).
+    :param max_chars: longer sentences are never chosen (extractive).
+    :param redundancy: a sentence whose cosine similarity to one already chosen reaches this value
+        is skipped (extractive; 1.0 keeps near-duplicates).
+    :param device: where the encoder or the summarization model runs (None: Haystack's default).
+    """
 
     def __init__(
         self,
@@ -133,7 +145,11 @@ class ReviewSummarizer:
 
     @component.output_types(summary=str, sentences=list[Document])
     def run(self, documents: list[Document]) -> dict[str, Any]:
-        """`summary` text; for the extractive model also `sentences`, each a slice of one review.
+        """Summarise `documents`.
+
+        :param documents: the reviews to summarise (empty: an empty summary).
+        :returns: `summary`, the text; `sentences`, for the extractive model the chosen sentences,
+            each a Document slicing one review (`meta`: source id, start, end, centrality), else empty.
 
         A sentence's meta holds the review's meta plus `source_index` and `source_id` (which input
         document), `start`/`end` (its offsets in that review) and `centrality`.

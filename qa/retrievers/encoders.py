@@ -47,7 +47,12 @@ def _load_dpr(class_name: str, model: str, device: str) -> tuple[Any, Any]:
 
 @component
 class DPRTextEmbedder:
-    """Embeds a question with a transformers DPRQuestionEncoder checkpoint (pooler output)."""
+    """Embeds a question with a transformers DPRQuestionEncoder checkpoint (pooler output).
+
+    :param model: the question encoder (hub id or folder).
+    :param device: torch device string it runs on ("cpu", "cuda:0").
+    :param max_length: questions are truncated to this many tokens.
+    """
 
     def __init__(self, model: str, device: str = "cpu", max_length: int = DPR_MAX_LENGTH) -> None:
         self.model = model
@@ -63,7 +68,11 @@ class DPRTextEmbedder:
 
     @component.output_types(embedding=list[float])
     def run(self, text: str) -> dict[str, list[float]]:
-        """The question's embedding."""
+        """Embed one question.
+
+        :param text: the question.
+        :returns: `embedding`: its vector (the encoder's pooler output), as floats.
+        """
         import torch
 
         self.warm_up()
@@ -75,7 +84,14 @@ class DPRTextEmbedder:
 
 @component
 class DPRDocumentEmbedder:
-    """Embeds reviews with a transformers DPRContextEncoder checkpoint (pooler output), in batches."""
+    """Embeds reviews with a transformers DPRContextEncoder checkpoint (pooler output), in batches.
+
+    :param model: the review (context) encoder (hub id or folder).
+    :param device: torch device string it runs on ("cpu", "cuda:0").
+    :param batch_size: reviews per forward pass.
+    :param progress_bar: show a progress bar while embedding.
+    :param max_length: reviews are truncated to this many tokens.
+    """
 
     def __init__(
         self,
@@ -100,7 +116,11 @@ class DPRDocumentEmbedder:
 
     @component.output_types(documents=list[Document])
     def run(self, documents: list[Document]) -> dict[str, list[Document]]:
-        """The documents with their embeddings."""
+        """Embed reviews.
+
+        :param documents: the reviews to embed.
+        :returns: `documents`: copies with `embedding` set, in the same order.
+        """
         import torch
 
         self.warm_up()
