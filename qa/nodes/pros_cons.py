@@ -33,13 +33,20 @@ CON_QUESTIONS = ("What are the complaints?", "What is bad about it?", "What are 
 class ProsConsExtractor:
     """Read pros and cons out of reviews with an extractive reader and aggregate them.
 
-    :param reader: the extractive reader that reads the answers (its answer decision applies).
-    :param pro_questions: questions whose answers are pros (default: PRO_QUESTIONS).
-    :param con_questions: questions whose answers are cons (default: CON_QUESTIONS).
-    :param answers_per_question: spans read per question over all documents.
-    :param above_no_answer: keep only spans the reader's answer decision would answer with.
-    :param sentiment: a sentiment classifier; when given, a "pro" judged negative (or a "con"
-        judged positive) is dropped.
+    :param reader: the extractive reader that reads the aspect answers out of the reviews. Its
+        answer decision judges each span, which needs the no-answer answer: with `no_answer=False`
+        (not the default) no span is kept.
+    :param pro_questions: the questions whose answers are pros (default None, or an empty list:
+        PRO_QUESTIONS, "What is good about it?" and two more).
+    :param con_questions: the questions whose answers are cons (default None, or an empty list:
+        CON_QUESTIONS, "What are the complaints?" and two more).
+    :param answers_per_question: the reader's `top_k` for each question: the most spans read per
+        question over all the documents together (default 10), before the answer decision drops some.
+    :param above_no_answer: True (default): keep only the spans the reader's answer decision would
+        answer with (each judged as if it were the best span); False: keep every non-empty span.
+    :param sentiment: a SentimentClassifier that checks each aggregated pro or con text: a pro it
+        labels negative, or a con it labels positive, is dropped (neutral ones stay). Default None:
+        no check.
     """
 
     def __init__(
@@ -116,9 +123,15 @@ class ProsConsExtractor:
     def run(self, documents: list[Document]) -> dict[str, Any]:
         """Pros and cons found in `documents`.
 
-        :param documents: one product's reviews.
-        :returns: `pros` and `cons`: AspectAnswers (text, support = how many reviews say it, score,
-            evidence), most supported (then highest scored) first.
+        :param documents: one product's reviews (all of them are read for every question; an empty
+            list gives no pros and no cons).
+        :returns: A dictionary with the following keys:
+            - `pros`: AspectAnswers of kind "pro", one per distinct normalised answer text (lowercase,
+              no punctuation or articles): `text` (the best-scored span of the group), `support` (how
+              many distinct reviews said it), `score` (the best span's reader score) and `evidence`
+              (each place it was read: review, character offsets, score, question; best first).
+              Most supported first, then highest scored.
+            - `cons`: the same for the con questions, kind "con".
         """
         if not documents:
             return {"pros": [], "cons": []}

@@ -28,12 +28,19 @@ HUB_PASSAGE_ENCODER = "facebook/dpr-ctx_encoder-single-nq-base"
 class RagTokenGenerator:
     """Generate an answer with RAG-Token, marginalising over the given documents.
 
-    :param model: the RAG-Token checkpoint (hub id or folder; default facebook/rag-token-nq).
-    :param passage_encoder: the DPR context encoder that scores the documents for the marginalisation.
-    :param device: where both models run (None: Haystack's default device).
-    :param max_new_tokens: most tokens in the answer.
-    :param num_beams: beam search width.
-    :param max_combined_length: most tokens of question plus one document fed to the generator.
+    :param model: the RAG-Token checkpoint, a hub id or local folder (default
+        "facebook/rag-token-nq", on the model hub only): its question encoder embeds the query and its
+        generator writes the answer. Loaded in `warm_up` (or the first `run`).
+    :param passage_encoder: the transformers DPRContextEncoder checkpoint, hub id or local folder,
+        that embeds each document (title and text, truncated to 256 tokens) so that its dot product
+        with the question's embedding weights it in RAG's marginalisation (default
+        "facebook/dpr-ctx_encoder-single-nq-base").
+    :param device: the device both models run on (default None: Haystack's default device, a GPU
+        when one is available, else the CPU).
+    :param max_new_tokens: the most tokens in the generated answer (default 50).
+    :param num_beams: the beam search width of the generation (default 4; 1 is greedy).
+    :param max_combined_length: the length, in generator tokens, of each document's contextualised
+        input "title / text // question", truncated or padded to it (default 300).
     """
 
     def __init__(
@@ -83,9 +90,11 @@ class RagTokenGenerator:
         """One generated answer to `query`, conditioned on `documents`.
 
         :param query: the question.
-        :param documents: the retrieved reviews the answer may draw on (empty: no answer).
-        :returns: `replies`: the answer text (one, or none without documents); `documents`: the
-            documents given, as the evidence.
+        :param documents: the retrieved reviews the answer may draw on; each one's `meta["title"]`
+            (else `meta["item_id"]`) is its title. An empty list gives no answer (and loads nothing).
+        :returns: A dictionary with the following keys:
+            - `replies`: the generated answer texts: one, or none when no documents were given.
+            - `documents`: the documents given, unchanged, as the answer's evidence.
         """
         if not documents:
             return {"replies": [], "documents": []}

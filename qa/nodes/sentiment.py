@@ -62,10 +62,15 @@ def classifier_sentiment(scores: list[dict[str, Any]]) -> Sentiment:
 class SentimentClassifier:
     """Annotate each document with its sentiment (`meta["sentiment"]`).
 
-    :param model: "vader" (VADER's lexicon and rules, offline) or a transformers text-classification
-        model (hub id or folder) whose labels name positive/negative/neutral.
-    :param device: where a transformers model runs (None: Haystack's default device); VADER ignores it.
-    :param batch_size: texts classified per forward pass of a transformers model.
+    :param model: "vader" (default: VADER's lexicon and rules, offline; positive at a compound score
+        >= 0.05, negative at <= -0.05, else neutral) or a transformers text-classification model (hub
+        id or local folder) whose labels name the sentiment: POSITIVE/NEGATIVE (any label starting
+        "pos"/"neg"), LABEL_0/LABEL_1 (binary: negative/positive), LABEL_0/LABEL_1/LABEL_2
+        (negative/neutral/positive) or "1 star".."5 stars" (4-5 positive, 1-2 negative); any other
+        label counts as neutral.
+    :param device: the device a transformers model runs on (default None: Haystack's default device,
+        a GPU when one is available, else the CPU); VADER ignores it.
+    :param batch_size: texts per forward pass of a transformers model (default 16); VADER ignores it.
     """
 
     def __init__(self, model: str = VADER, device: ComponentDevice | None = None, batch_size: int = 16) -> None:
@@ -109,8 +114,12 @@ class SentimentClassifier:
     def run(self, documents: list[Document]) -> dict[str, Any]:
         """Classify each document's text.
 
-        :param documents: the reviews (or any texts) to classify.
-        :returns: `documents`: copies with `meta["sentiment"]` set (label, score, polarity).
+        :param documents: the reviews (or any texts) to classify; a document without content is
+            classified as the empty text.
+        :returns: A dictionary with the following key:
+            - `documents`: copies of the input documents, in the same order, each with
+              `meta["sentiment"]` = {"label": "positive" | "negative" | "neutral", "score": confidence
+              in that label (0..1), "polarity": -1 (negative) .. +1 (positive)}.
         """
         sentiments = self.classify([d.content or "" for d in documents])
         return {

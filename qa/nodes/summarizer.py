@@ -43,16 +43,27 @@ def split_sentences(text: str) -> Iterator[tuple[int, int]]:
 class ReviewSummarizer:
     """Summarise a set of reviews (one product's) into a few sentences.
 
-    :param model: "extractive" (the most central sentences by sentence embeddings, offline) or a
-        transformers summarization model (hub id or folder) that writes the summary.
-    :param sentences: sentences in an extractive summary.
-    :param embedding_model: sentence encoder of the extractive summary (hub id, folder or
-        packaged:all-MiniLM-L6-v2).
-    :param min_words: shorter sentences are never chosen (extractive).
-    :param max_chars: longer sentences are never chosen (extractive).
-    :param redundancy: a sentence whose cosine similarity to one already chosen reaches this value
-        is skipped (extractive; 1.0 keeps near-duplicates).
-    :param device: where the encoder or the summarization model runs (None: Haystack's default).
+    Models load in `warm_up` (called by the pipeline, or by the first `run`); `__init__` only stores
+    the settings.
+
+    :param model: "extractive" (default: the most central review sentences by sentence embeddings,
+        offline) or a transformers encoder-decoder summarization model (hub id or local folder,
+        loaded with `AutoModelForSeq2SeqLM`) that writes the summary from the concatenated reviews
+        (truncated to 1024 tokens; beam search of 4, at most 120 new tokens).
+    :param sentences: the most sentences an extractive summary keeps (default 3; fewer when fewer
+        sentences qualify). Ignored by a summarization model.
+    :param embedding_model: the sentence-transformers encoder of the extractive summary:
+        "packaged:all-MiniLM-L6-v2" (default, shipped on PyPI, offline), a local model folder (with a
+        config.json) or a hub id. Ignored by a summarization model.
+    :param min_words: sentences with fewer whitespace-separated words are never chosen (default 5;
+        extractive only).
+    :param max_chars: sentences longer than this many characters are never chosen (default 300;
+        extractive only).
+    :param redundancy: cosine similarity (-1..1) at or above which a sentence counts as a duplicate of
+        one already chosen and is skipped (default 0.85; lower skips more, above 1.0 skips none;
+        extractive only).
+    :param device: the device the encoder or the summarization model runs on (default None:
+        Haystack's default device, a GPU when one is available, else the CPU).
     """
 
     def __init__(
@@ -147,12 +158,16 @@ class ReviewSummarizer:
     def run(self, documents: list[Document]) -> dict[str, Any]:
         """Summarise `documents`.
 
-        :param documents: the reviews to summarise (empty: an empty summary).
-        :returns: `summary`, the text; `sentences`, for the extractive model the chosen sentences,
-            each a Document slicing one review (`meta`: source id, start, end, centrality), else empty.
-
-        A sentence's meta holds the review's meta plus `source_index` and `source_id` (which input
-        document), `start`/`end` (its offsets in that review) and `centrality`.
+        :param documents: the reviews to summarise, usually all of one product's (an empty list gives
+            an empty summary).
+        :returns: A dictionary with the following keys:
+            - `summary`: the summary text (for the extractive model, the chosen sentences joined by
+              spaces, most central first; "" when nothing qualifies).
+            - `sentences`: for the extractive model, the chosen sentences, each a Document whose
+              `content` is a verbatim slice of one review and whose `meta` holds that review's meta plus
+              `source_index` and `source_id` (which input document), `start`/`end` (character offsets
+              in that review) and `centrality` (mean cosine similarity to the other candidate
+              sentences); empty for a summarization model.
         """
         self.warm_up()
         if self.model != EXTRACTIVE:

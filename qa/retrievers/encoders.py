@@ -49,9 +49,12 @@ def _load_dpr(class_name: str, model: str, device: str) -> tuple[Any, Any]:
 class DPRTextEmbedder:
     """Embeds a question with a transformers DPRQuestionEncoder checkpoint (pooler output).
 
-    :param model: the question encoder (hub id or folder).
-    :param device: torch device string it runs on ("cpu", "cuda:0").
-    :param max_length: questions are truncated to this many tokens.
+    :param model: the transformers DPRQuestionEncoder checkpoint, a hub id (e.g.
+        "facebook/dpr-question_encoder-single-nq-base") or a local folder; loaded in `warm_up` (or
+        the first `run`).
+    :param device: the torch device string it runs on, e.g. "cpu" (default) or "cuda:0".
+    :param max_length: the longest question, in tokens; longer ones are truncated (default 256,
+        DPR_MAX_LENGTH).
     """
 
     def __init__(self, model: str, device: str = "cpu", max_length: int = DPR_MAX_LENGTH) -> None:
@@ -70,8 +73,10 @@ class DPRTextEmbedder:
     def run(self, text: str) -> dict[str, list[float]]:
         """Embed one question.
 
-        :param text: the question.
-        :returns: `embedding`: its vector (the encoder's pooler output), as floats.
+        :param text: the question to embed.
+        :returns: A dictionary with the following key:
+            - `embedding`: the question's vector, the encoder's pooler output ([CLS]; 768 floats for
+              the base checkpoints), not normalised.
         """
         import torch
 
@@ -86,11 +91,15 @@ class DPRTextEmbedder:
 class DPRDocumentEmbedder:
     """Embeds reviews with a transformers DPRContextEncoder checkpoint (pooler output), in batches.
 
-    :param model: the review (context) encoder (hub id or folder).
-    :param device: torch device string it runs on ("cpu", "cuda:0").
-    :param batch_size: reviews per forward pass.
-    :param progress_bar: show a progress bar while embedding.
-    :param max_length: reviews are truncated to this many tokens.
+    :param model: the transformers DPRContextEncoder checkpoint, a hub id (e.g.
+        "facebook/dpr-ctx_encoder-single-nq-base") or a local folder; loaded in `warm_up` (or the
+        first `run`).
+    :param device: the torch device string it runs on, e.g. "cpu" (default) or "cuda:0".
+    :param batch_size: the number of reviews per forward pass (default 32).
+    :param progress_bar: True (default): show a tqdm progress bar, counted in reviews, while
+        embedding; False: none.
+    :param max_length: the longest review, in tokens; longer ones are truncated (default 256,
+        DPR_MAX_LENGTH).
     """
 
     def __init__(
@@ -118,8 +127,12 @@ class DPRDocumentEmbedder:
     def run(self, documents: list[Document]) -> dict[str, list[Document]]:
         """Embed reviews.
 
-        :param documents: the reviews to embed.
-        :returns: `documents`: copies with `embedding` set, in the same order.
+        :param documents: the reviews to embed (their `content`; a document without content is
+            embedded as the empty text).
+        :returns: A dictionary with the following key:
+            - `documents`: copies of the input documents, in the same order, each with `embedding` set
+              to the encoder's pooler output ([CLS]; 768 floats for the base checkpoints), not
+              normalised.
         """
         import torch
 
