@@ -12,13 +12,13 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indexer.sources.subjqa import SPLITS, load_subjqa
-from qa.config import MAX_QUESTION_CHARS, DenseKind, RetrieverKind, Settings, check_top_k
+from qa.config import MAX_QUESTION_CHARS, MAX_TOP_K, DenseKind, RetrieverKind, Settings, check_top_k
 from qa.errors import NotFoundError, QueryError, os_errors
 from qa.nodes.types import Analysis
 from qa.stores.feedback import Feedback, FeedbackStore, open_feedback
@@ -34,9 +34,23 @@ if TYPE_CHECKING:
 
     from indexer.write import WriteReport
     from qa.analysis import NlpToolkit
+    from qa.nodes.consensus import ReviewConsensus
     from qa.readers.reader import ReviewReader
     from qa.retrievers.embedding_step import EmbedReport
-from qa.types import Answer, AskMode, AskResult, Confidence, LoadReport, RetrievedReview, Review
+from qa.types import (
+    Answer,
+    AskMode,
+    AskResult,
+    Confidence,
+    Consensus,
+    LoadReport,
+    ProductSummary,
+    RetrievedReview,
+    Review,
+)
+
+#: Reviews embedded per step of `ReviewQA.prepare_embeddings` (one progress report per step).
+PREPARE_CHUNK = 128
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,21 @@ class IndexSummary:
     labels: LabelMerge | None = None
 
 
+@dataclass(frozen=True)
+class EmbeddingStatus:
+    """How many reviews lack the vectors the configured dense retriever needs (`ReviewQA.embedding_status`)."""
+
+    kind: DenseKind
+    model: str
+    missing: int
+    total: int
+
+    @property
+    def ready(self) -> bool:
+        """True when every review has this encoder's vectors (the first question will not embed any)."""
+        return self.missing == 0
+
+
 @dataclass
 class ReviewQA:
     """Index reviews, ask questions about one product, and train readers."""
@@ -61,6 +90,7 @@ class ReviewQA:
     _reader: ReviewReader | None = field(default=None, init=False, repr=False)
     _pipelines: dict[str, Pipeline] = field(default_factory=dict, init=False, repr=False)
     _nlp: NlpToolkit | None = field(default=None, init=False, repr=False)
+    _consensus: ReviewConsensus | None = field(default=None, init=False, repr=False)
 
     # -- store -----------------------------------------------------------------------------
     @property
@@ -142,6 +172,51 @@ class ReviewQA:
         with os_errors("write to", self.settings.data_dir):
             return embed_documents(self.store, encoder, self.settings, progress=progress)
 
+    def embedding_status(self) -> EmbeddingStatus | None:
+        """How many reviews still need embedding for the configured dense retriever (None for BM25).
+
+        Resolves the encoder without loading it, so a missing model is a ModelError here, not on a question.
+        """
+        from qa.pipelines.definitions import dense_kind
+        from qa.retrievers.encoder_models import dense_encoders
+        from qa.stores.factory import count_matching
+
+        kind = dense_kind(self.settings)
+        if kind is None:
+            return None
+        identity = dense_encoders(self.settings, kind).document.identity
+        missing = count_matching(self.store, _stale_embeddings(identity))
+        return EmbeddingStatus(kind=kind, model=identity, missing=missing, total=self.count())
+
+    def prepare_embeddings(self, on_progress: Callable[[int, int], None] | None = None) -> EmbedReport | None:
+        """Embed every review the configured dense retriever still needs, ahead of the first question.
+
+        The same embed step as `embed` (only missing vectors are computed, each step written at once,
+        so an interrupted run resumes), in steps of PREPARE_CHUNK reviews: `on_progress(done, todo)`
+        is called after each (a UI progress bar). None for BM25.
+        """
+        from qa.pipelines.definitions import dense_kind
+        from qa.retrievers.embedding_step import embed_documents, needs_embedding
+        from qa.retrievers.encoder_models import dense_encoders
+        from qa.retrievers.encoders import document_embedder
+
+        kind = dense_kind(self.settings)
+        if kind is None:
+            return None
+        encoder = dense_encoders(self.settings, kind).document
+        stale = self.store.filter_documents(_stale_embeddings(encoder.identity))
+        todo = [d.id for d in stale if needs_embedding(d, encoder.identity)]
+        embedder = document_embedder(encoder, self.settings, progress=False) if todo else None
+        with os_errors("write to", self.settings.data_dir):
+            for start in range(0, len(todo), PREPARE_CHUNK):
+                chunk = todo[start : start + PREPARE_CHUNK]
+                ids = {"field": "id", "operator": "in", "value": chunk}
+                embed_documents(self.store, encoder, self.settings, filters=ids, progress=False, embedder=embedder)
+                if on_progress is not None:
+                    on_progress(start + len(chunk), len(todo))
+            report = embed_documents(self.store, encoder, self.settings, progress=False, embedder=embedder)
+        return replace(report, embedded=len(todo), already_embedded=report.total - len(todo))
+
     # -- indexing --------------------------------------------------------------------------
     def index_subjqa(
         self,
@@ -217,6 +292,35 @@ class ReviewQA:
         documents = self.store.filter_documents(review_filters(None, split, domain))
         counts = Counter(str(d.meta.get("item_id")) for d in documents)
         return dict(counts.most_common())
+
+    def product_summaries(self, split: str | None = None, domain: str | None = None) -> list[ProductSummary]:
+        """Every product with its number of distinct reviews and the words that tell it apart, most reviewed first.
+
+        SubjQA names products by ASIN only; the words (`qa.products.distinctive_words`) say what each is.
+        """
+        from qa.products import distinctive_words
+
+        _check_split(split)
+        texts: dict[str, dict[str, str]] = {}
+        for document in self.store.filter_documents(review_filters(None, split, domain)):
+            reviews = texts.setdefault(str(document.meta.get("item_id")), {})
+            reviews.setdefault(str(document.meta.get("review_id") or document.content), document.content or "")
+        words = distinctive_words({item: list(reviews.values()) for item, reviews in texts.items()})
+        summaries = [ProductSummary(item, len(reviews), words[item]) for item, reviews in texts.items()]
+        return sorted(summaries, key=lambda s: (-s.reviews, s.item_id))
+
+    def example_questions(self, item_id: str, limit: int = 4) -> list[str]:
+        """Questions shoppers asked about this product (the gold labels of every split), most asked first."""
+        from qa.stores.factory import open_labels
+
+        labels = open_labels(self.settings)
+        asked = Counter(
+            q.question
+            for domain, split in labels.available()
+            for q in labels.read(domain, split)
+            if q.item_id == item_id
+        )
+        return [question for question, _ in asked.most_common(limit)]
 
     def product_reviews(self, item_id: str, split: str | None = None) -> list[Review]:
         """Every review of one product (in one split when given), each once, in a stable order.
@@ -339,6 +443,72 @@ class ReviewQA:
             confidence=_confidence(output["reader"]["answers"]),
         )
 
+    @property
+    def consensus_reader(self) -> ReviewConsensus:
+        """The review consensus component (`qa.nodes.consensus`), built once on the facade's reader."""
+        if self._consensus is None:
+            from qa.nodes.consensus import ReviewConsensus
+            from qa.nodes.entities import is_transformers_ner
+            from qa.retrievers.encoder_models import embedding_encoders
+            from qa.retrievers.encoders import document_embedder
+
+            spacy_model = self.settings.nlp.ner_model
+            consensus = ReviewConsensus(
+                reader=self.reader,
+                sentiment=self.nlp.sentiment,
+                embedder=document_embedder(embedding_encoders(self.settings).document, self.settings, progress=False),
+                topic_model=None if is_transformers_ner(spacy_model) else spacy_model,
+            )
+            consensus.warm_up()
+            self._consensus = consensus
+        return self._consensus
+
+    def consensus(
+        self, question: str, *, item_id: str, split: str | None = None, max_reviews: int | None = None
+    ) -> Consensus:
+        """What the reviews of one product say about a question, grouped by meaning, with their sentiment.
+
+        Every review of the product (in `split` when given) is read, or the `max_reviews` that best match
+        the question (retriever order; at most MAX_TOP_K); each is kept once. See `qa.nodes.consensus`.
+        """
+        import time
+
+        started = time.perf_counter()
+        if not isinstance(item_id, str):
+            raise QueryError("A consensus is about one product: name it (item_id).")
+        question = self._check_question(question, item_id, split)
+        if max_reviews is not None:
+            check_top_k("max_reviews", max_reviews)
+        total = len(self.product_reviews(item_id, split))
+        documents = self._ranked_documents(question, item_id, split)[: min(max_reviews or total, MAX_TOP_K)]
+        output = self.consensus_reader.run(query=question, documents=documents)
+        return Consensus(
+            question=question,
+            item_id=item_id,
+            topic=output["topic"],
+            reviews_read=len(documents),
+            reviews_total=total,
+            groups=output["groups"],
+            candidates=output["candidates"],
+            seconds=time.perf_counter() - started,
+        )
+
+    def regroup(
+        self, consensus: Consensus, *, mention_threshold: float | None = None, distance_threshold: float | None = None
+    ) -> Consensus:
+        """The same reading grouped again with other thresholds (no review is read again; for tuning)."""
+        groups = self.consensus_reader.group(consensus.candidates, mention_threshold, distance_threshold)
+        return replace(consensus, groups=groups)
+
+    def _ranked_documents(self, question: str, item_id: str, split: str | None) -> list[Document]:
+        """The product's reviews as the retriever ranks them for `question`, each review once (up to MAX_TOP_K)."""
+        top_k = min(self.count(item_id=item_id, split=split), MAX_TOP_K)
+        output = self.pipeline("retrieval").run({"retriever": self._retriever_inputs(question, item_id, split, top_k)})
+        unique: dict[str, Document] = {}
+        for document in output["retriever"]["documents"]:
+            unique.setdefault(str(document.meta.get("review_id") or document.content), document)
+        return list(unique.values())
+
     # -- feedback --------------------------------------------------------------------------
     @property
     def feedback(self) -> FeedbackStore:
@@ -371,6 +541,13 @@ class ReviewQA:
         }
 
 
+def _stale_embeddings(identity: str) -> dict[str, Any]:
+    """The filter of reviews without vectors from the encoder `identity` (as the embed step reads them)."""
+    from qa.retrievers.embedding_step import EMBEDDING_MODEL_FIELD
+
+    return {"field": f"meta.{EMBEDDING_MODEL_FIELD}", "operator": "!=", "value": identity}
+
+
 def _check_split(split: object) -> None:
     """One QueryError for a split that SubjQA does not have (None means every split)."""
     if split is not None and split not in SPLITS:
@@ -398,15 +575,6 @@ def _confidence(answers: list[ExtractedAnswer]) -> Confidence | None:
 
 
 def _answer(answer: ExtractedAnswer) -> Answer:
-    from indexer.documents import document_to_review
+    from qa.readers.answers import to_answer
 
-    if answer.data is None or answer.document is None:
-        return Answer(text=None, score=float(answer.score))
-    offset = answer.document_offset
-    return Answer(
-        text=answer.data,
-        score=float(answer.score),
-        review=document_to_review(answer.document),
-        start=offset.start if offset else None,
-        end=offset.end if offset else None,
-    )
+    return to_answer(answer)

@@ -68,15 +68,38 @@ def summary_table(results: list[ResultFile]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "name": r.name,
-                "kind": r.data.get("kind"),
-                "created": r.data.get("created"),
+                "result": r.name,
+                "kind of evaluation": r.data.get("kind"),
+                "created (UTC)": r.data.get("created"),
                 "git commit": r.data.get("git_commit"),
                 "file": r.path.name,
             }
             for r in results
         ]
     )
+
+
+#: What the metric blocks of the result files mean (see docs/metrics.md), shown under their tables.
+GLOSSARY = {
+    "metrics": "Single numbers of this run.",
+    "recall": "Recall@k: share of questions whose answer is in one of the k reviews retrieved (columns: k).",
+    "mrr": "Mean reciprocal rank: 1 / rank of the first review holding the answer, averaged (1 is best).",
+    "map": "Mean average precision over the reviews holding the answer.",
+    "top1": "The reader's first answer scored against the gold answers: SQuAD 2.0 exact match (em) and F1.",
+    "topk": "The best of the reader's top-k answers, SQuAD 2.0 exact match and F1.",
+    "sas": "Semantic answer similarity of the first answer with the gold answers (0 to 1).",
+    "latency_ms": "Milliseconds per question: median (p50), 95th percentile (p95) and slowest.",
+    "reviews_read": "Reviews read per question by the consensus.",
+    "grid": "Every pair of thresholds tried (the same reading grouped again).",
+    "grid_best": "The threshold pair with the best balanced score.",
+    "calibration": "How well the answer decision's probability matches how often answering was right.",
+}
+
+
+def describe(title: str) -> str | None:
+    """What a metric table shows, from its block name (None for one the glossary does not know)."""
+    key = title.split(".")[0].lower()
+    return GLOSSARY.get(key) or next((text for name, text in GLOSSARY.items() if key.startswith(name)), None)
 
 
 #: A nested block becomes a matrix when its sub-blocks share at most this many metric names.
@@ -105,7 +128,7 @@ def metric_tables(metrics: Any) -> list[tuple[str, pd.DataFrame]]:
         if isinstance(value, list):
             tables.append((str(key), _records_table(value)))
         elif all(_is_scalar(v) for v in value.values()):
-            tables.append((str(key), pd.DataFrame({"": list(value), str(key): list(value.values())})))
+            tables.append((str(key), pd.DataFrame({"group": list(value), str(key): list(value.values())})))
         else:
             tables.append((str(key), _block_table(value)))
     return [(title, _arrow_safe(table)) for title, table in tables]
@@ -127,7 +150,9 @@ def _block_table(block: dict[str, Any]) -> pd.DataFrame:
     rows = _rows(block, "")
     columns = {column for _, values in rows for column in values}
     if len(columns) <= MAX_MATRIX_COLUMNS:
-        return pd.DataFrame.from_records([values for _, values in rows], index=[path for path, _ in rows])
+        table = pd.DataFrame.from_records([values for _, values in rows], index=[path for path, _ in rows])
+        table.index.name = "group"
+        return table
     flat = pd.json_normalize(block, sep=".").T.reset_index()
     flat.columns = pd.Index(["metric", "value"])
     return flat

@@ -1,32 +1,59 @@
-"""NLP task nodes for the product panel, found in a registry so that new ones appear by themselves.
+"""The product panel's NLP tasks, found in a registry so that new ones appear by themselves.
 
-Contract: `qa.nodes` may define `PRODUCT_TASKS`, a mapping from a display name to a function
-`task(api: ReviewQA, item_id: str) -> object` whose result `st.write` can show (text, a number, a
-dict, a pandas DataFrame). The UI shows the product panel only when at least one task is registered;
-nothing in the UI needs to change when a task is added.
+Contract: `qa.nodes` defines `PRODUCT_TASKS`, a mapping from a display name to a callable
+`task(api, item_id, text=None) -> Analysis` (`qa.nodes.ProductTask`). A task may also have
+`description` (one line), `text_label` (it takes a text the user types, with this label) and
+`unavailable(settings) -> str | None` (why it cannot run here; checked without loading a model).
+The UI shows every registered task; one that cannot run is shown disabled, with its reason.
+Nothing in the UI needs to change when a task is added.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any
 
-if TYPE_CHECKING:
-    from qa.api import ReviewQA
+from qa.config import Settings
 
-ProductTask = Callable[["ReviewQA", str], object]
 REGISTRY_MODULE = "qa.nodes"
 REGISTRY_NAME = "PRODUCT_TASKS"
 
 
-def product_tasks() -> dict[str, ProductTask]:
-    """The registered product tasks by name ({} when none exist yet)."""
+@dataclass(frozen=True)
+class PanelTask:
+    """A registered task as the panel shows it."""
+
+    name: str
+    run: Callable[..., Any]
+    description: str = ""
+    text_label: str | None = None
+    #: Why it cannot run here (None when it can).
+    unavailable: str | None = None
+
+
+def product_tasks(settings: Settings) -> list[PanelTask]:
+    """The registered product tasks, in registry order ([] when none exist)."""
     try:
         module = importlib.import_module(REGISTRY_MODULE)
     except ImportError:
-        return {}
+        return []
     registry = getattr(module, REGISTRY_NAME, None)
     if not isinstance(registry, Mapping):
-        return {}
-    return {str(name): task for name, task in registry.items() if callable(task)}
+        return []
+    tasks = []
+    for name, task in registry.items():
+        if not callable(task):
+            continue
+        check = getattr(task, "unavailable", None)
+        tasks.append(
+            PanelTask(
+                name=str(name),
+                run=task,
+                description=str(getattr(task, "description", "") or ""),
+                text_label=getattr(task, "text_label", None),
+                unavailable=check(settings) if callable(check) else None,
+            )
+        )
+    return tasks

@@ -2,7 +2,7 @@
 
 Endpoints (the OpenAPI schema is at /openapi.json, the docs at /docs):
 
-- `POST /ask`: a question about one product (`ReviewQA.ask`).
+- `POST /ask`: a question about one product (`ReviewQA.ask`), with `"consensus": true` also the review consensus.
 - `GET /products`, `GET /products/{item_id}`: product ids with review counts; one product's reviews.
 - `POST /feedback`: mark an answer right or wrong (needs X-API-Key when REVIEWQA_API_KEY is set).
 - `POST /analyze`: an NLP task on a product's reviews or a text (`ReviewQA.analyze`).
@@ -224,7 +224,18 @@ def create_app(source: Settings | ReviewQA | None = None, *, warm_up: bool = Tru
             mode=body.mode,
             retriever=body.retriever,
         )
-        return AskResponse.of(result, body.mode, body.retriever or settings.retrieval.retriever, seconds)
+        consensus = None
+        if body.consensus:
+            consensus = await service.run(
+                service.consensus,
+                body.question,
+                item_id=body.item_id,
+                split=body.split,
+                max_reviews=body.consensus_reviews,
+                retriever=body.retriever,
+            )
+        retriever = body.retriever or settings.retrieval.retriever
+        return AskResponse.of(result, body.mode, retriever, seconds, consensus)
 
     @app.get("/products", response_model=ProductsResponse, responses=problem_responses(400, *common))
     async def products(

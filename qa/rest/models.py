@@ -16,7 +16,18 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from indexer.sources.user_reviews import BadRow
 from qa.config import MAX_QUESTION_CHARS, MAX_TOP_K, RetrieverKind
 from qa.nodes.types import EntityReport, Generation, ProsCons, SentimentReport, Summary, TranslatedAnswer
-from qa.types import Answer, AskMode, AskResult, Confidence, RetrievedReview, Review
+from qa.types import (
+    Answer,
+    AskMode,
+    AskResult,
+    Confidence,
+    Consensus,
+    ConsensusGroup,
+    ConsensusQuote,
+    RetrievedReview,
+    Review,
+    SentimentLabel,
+)
 
 #: SubjQA's splits (`indexer.sources.subjqa.SPLITS`; a test keeps the two equal).
 Split = Literal["train", "dev", "test"]
@@ -75,6 +86,14 @@ class AskRequest(_Request):
         description="bm25, embedding, dpr or hybrid (default: the server's REVIEWQA_RETRIEVER). A dense retriever "
         "embeds the reviews once, on its first question.",
     )
+    consensus: bool = Field(
+        False,
+        description="Also read every review of the product (or the consensus_reviews best-matching ones) and group "
+        "what they say (`ReviewQA.consensus`): the response's `consensus`.",
+    )
+    consensus_reviews: int | None = Field(
+        None, ge=1, le=MAX_TOP_K, description="Reviews the consensus reads at most (default: every review, to 100)."
+    )
 
 
 class AnswerOut(BaseModel):
@@ -102,6 +121,76 @@ class AnswerOut(BaseModel):
         )
 
 
+class QuoteOut(BaseModel):
+    """What one review says in a consensus group (`qa.types.ConsensusQuote`)."""
+
+    answer: AnswerOut
+    probability: float = Field(description="The answer decision's probability for this span.")
+    sentiment: SentimentLabel
+    polarity: float = Field(description="From -1 (negative) to +1 (positive).")
+
+    @classmethod
+    def of(cls, quote: ConsensusQuote) -> QuoteOut:
+        """The response form of a quote."""
+        return cls(
+            answer=AnswerOut.of(quote.answer),
+            probability=quote.probability,
+            sentiment=quote.sentiment,
+            polarity=quote.polarity,
+        )
+
+
+class GroupOut(BaseModel):
+    """Quotes from different reviews that say the same thing (`qa.types.ConsensusGroup`)."""
+
+    label: str = Field(description="The group's most representative quote.")
+    reviews: int = Field(description="Distinct reviews in the group.")
+    sentiment: SentimentLabel = Field(description="The group's majority sentiment.")
+    sentiment_counts: dict[str, int]
+    quotes: list[QuoteOut]
+
+    @classmethod
+    def of(cls, group: ConsensusGroup) -> GroupOut:
+        """The response form of a group."""
+        return cls(
+            label=group.label,
+            reviews=group.reviews,
+            sentiment=group.sentiment,
+            sentiment_counts=group.sentiment_counts,
+            quotes=[QuoteOut.of(q) for q in group.quotes],
+        )
+
+
+class ConsensusOut(BaseModel):
+    """The review consensus (`qa.types.Consensus`): what the reviews read say, grouped, largest group first."""
+
+    sentence: str = Field(
+        description="The consensus in one sentence, e.g. '5 of 7 reviews that mention the battery are positive "
+        "(20 of 56 reviews read).'"
+    )
+    topic: str | None = Field(description="The question's subject as the sentence names it.")
+    reviews_read: int
+    reviews_total: int
+    mentioning: int = Field(description="Distinct reviews that mention the question's subject.")
+    sentiment_counts: dict[str, int]
+    groups: list[GroupOut]
+    seconds: float
+
+    @classmethod
+    def of(cls, consensus: Consensus) -> ConsensusOut:
+        """The response form of a consensus."""
+        return cls(
+            sentence=consensus.sentence,
+            topic=consensus.topic,
+            reviews_read=consensus.reviews_read,
+            reviews_total=consensus.reviews_total,
+            mentioning=consensus.mentioning,
+            sentiment_counts=consensus.sentiment_counts,
+            groups=[GroupOut.of(g) for g in consensus.groups],
+            seconds=round(consensus.seconds, 4),
+        )
+
+
 class AskResponse(BaseModel):
     """What `ReviewQA.ask` returned (`qa.types.AskResult`), best answer first."""
 
@@ -116,10 +205,18 @@ class AskResponse(BaseModel):
     )
     reviews: list[RetrievedReview] = Field(description="The reviews searched (generative: the ones it used).")
     seconds: float = Field(description="Time spent answering on the server (not waiting for a worker).")
+    consensus: ConsensusOut | None = Field(None, description="The review consensus, when the request asked for it.")
 
     @classmethod
-    def of(cls, result: AskResult, mode: AskMode, retriever: RetrieverKind, seconds: float) -> AskResponse:
-        """The response form of a facade result."""
+    def of(
+        cls,
+        result: AskResult,
+        mode: AskMode,
+        retriever: RetrieverKind,
+        seconds: float,
+        consensus: Consensus | None = None,
+    ) -> AskResponse:
+        """The response form of a facade result (and of its consensus)."""
         answers = [AnswerOut.of(a) for a in result.answers]
         return cls(
             question=result.question,
@@ -131,6 +228,7 @@ class AskResponse(BaseModel):
             confidence=result.confidence,
             reviews=result.reviews,
             seconds=round(seconds, 4),
+            consensus=ConsensusOut.of(consensus) if consensus is not None else None,
         )
 
 

@@ -30,7 +30,7 @@ from qa.errors import ReviewQAError
 from qa.nodes.types import Analysis
 from qa.rest.errors import Overloaded
 from qa.stores.feedback import Feedback
-from qa.types import Answer, AskMode, AskResult, LoadReport, Review
+from qa.types import Answer, AskMode, AskResult, Consensus, LoadReport, Review
 
 T = TypeVar("T")
 log = logging.getLogger("qa.rest")
@@ -196,6 +196,21 @@ class Service:
                 mode=mode,
             )
             return result, time.perf_counter() - started
+
+    def consensus(
+        self,
+        question: str,
+        *,
+        item_id: str,
+        split: str | None,
+        max_reviews: int | None,
+        retriever: RetrieverKind | None,
+    ) -> Consensus:
+        """`ReviewQA.consensus` (the reader is loaded, and the retrieval pipeline built, first)."""
+        self._pipeline(retriever, "extractive")
+        facade = self._pipeline(retriever, "retrieval")
+        with self.store_lock.read(), self.model_lock:
+            return facade.consensus(question, item_id=item_id, split=split, max_reviews=max_reviews)
 
     def products(self, split: str | None, domain: str | None) -> dict[str, int]:
         """`ReviewQA.products`."""

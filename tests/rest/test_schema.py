@@ -7,8 +7,9 @@ schema), never a 5xx, and a request that breaks the schema must be refused.
 Left out of the fuzzing, and tested by hand in test_http.py instead:
 - POST /analyze: its tasks load a model each on first use (SmolLM2 for generate, MiniLM for summary,
   the reader over every review of a product for pros-cons, the translator): minutes, not seconds.
-- On POST /ask, `mode` is forced to extractive and `retriever` to bm25: generative loads SmolLM2
-  (~20 s) and each dense retriever embeds all 1,875 reviews on first use (minutes on 2 cores).
+- On POST /ask, `mode` is forced to extractive, `retriever` to bm25 and `consensus` to false: generative
+  loads SmolLM2 (~20 s), each dense retriever embeds all 1,875 reviews on first use (minutes on 2 cores),
+  and a consensus reads up to 100 reviews per request.
 
 (The operations are listed here rather than by `schemathesis.pytest.from_fixture`: its lazy loader
 sets a private attribute pytest 9 no longer has.)
@@ -68,6 +69,8 @@ def test_every_response_matches_the_schema(
                 case.body["mode"] = "extractive"
             if "retriever" in case.body:
                 case.body["retriever"] = "bm25"
+            if "consensus" in case.body:
+                case.body["consensus"] = False
         # The key lets the write endpoints do their real work (uploads go into the test's own copy of the
         # index). positive_data_acceptance is left out by design: the facade refuses some schema-valid values
         # with 400 and the CLI's message (a blank or invisible-only question, an empty product id, over 1,000

@@ -27,16 +27,17 @@ def _texts(elements) -> str:
 
 
 def test_a_pasted_question_over_the_limit_gets_a_message(app: AppTest) -> None:
-    app.text_input(key="product_query").input(PRODUCT).run()
+    app.selectbox(key="product").set_value(PRODUCT).run()
     assert app.text_input(key="question").max_chars in (None, 0)  # Streamlit would drop a longer paste silently
-    assert "Up to 1000 characters." in _texts(app.caption)
+    assert "Up to 1,000 characters." in _texts(app.caption)
     app.text_input(key="question").input("Is it good? " * 125)
     app.button(key="ask_submit").click().run()
     assert not app.exception, app.exception
     assert "The question has 1499 characters; the limit is 1000." in _texts(app.error)
 
 
-def test_a_pasted_product_id_over_the_limit_gets_a_message(app: AppTest) -> None:
-    app.text_input(key="product_query").input("B" * 500).run()
+def test_asking_without_a_product_says_to_choose_one(app: AppTest) -> None:
+    app.text_input(key="question").input("Is it good?")
+    app.button(key="ask_submit").click().run()
     assert not app.exception, app.exception
-    assert "A product id has at most 200 characters; this one has 500." in _texts(app.warning)
+    assert "Choose a product first" in _texts(app.error)
