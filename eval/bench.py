@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from eval.results import DEFAULT_RESULTS_DIR, script_parser, table, write_result
+from eval.results import DEFAULT_RESULTS_DIR, run_script, script_parser, table, write_result
 
 ENGINES = ("embedded", "stock", "bm25s")
 SIZES = {"1.9k": 0, "7.3k": 1, "200k": 28, "1M": 137}  # 0: electronics only; n: n copies of 4 domains
@@ -366,4 +366,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import QAExampleTopK, top_k_scores
-from eval.results import DEFAULT_RESULTS_DIR, script_parser, table, write_result
+from eval.results import DEFAULT_RESULTS_DIR, run_script, script_parser, table, write_result
 
 
 @dataclass(frozen=True)
@@ -181,4 +181,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.plots import plot_recall_curves
-from eval.results import add_run_arguments, script_parser, table, write_result
+from eval.results import add_run_arguments, run_script, script_parser, table, write_result
 from eval.retriever import KS, RetrievalResult, evaluate_retriever
 from qa.config import PACKAGED_MINILM, PACKAGED_MPNET, Settings
 from qa.errors import DataError, ModelError, ReviewQAError
@@ -345,4 +345,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

@@ -37,7 +37,7 @@ from typing import Any
 
 from eval.load_test import percentile
 from eval.metrics import max_over_golds
-from eval.results import add_run_arguments, script_parser, table, write_result
+from eval.results import add_run_arguments, run_script, script_parser, table, write_result
 from qa.errors import ReviewQAError
 from qa.question_groups import QuestionGroup, group_questions
 from qa.types import Consensus
@@ -283,8 +283,4 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except ReviewQAError as error:
-        print(f"Error: {error}", file=sys.stderr)
-        sys.exit(1)
+    run_script(main)

@@ -26,7 +26,7 @@ from haystack import Document
 from tqdm.auto import tqdm
 
 from eval.metrics import QAExample, get_tokens, max_over_golds, squad_scores
-from eval.results import add_run_arguments, script_parser, table, write_result
+from eval.results import add_run_arguments, run_script, script_parser, table, write_result
 from qa.pipelines.generative import PROMPT_TEMPLATE, is_no_answer
 from qa.types import Question
 
@@ -291,4 +291,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

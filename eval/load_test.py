@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from eval.results import DEFAULT_RESULTS_DIR, script_parser, table, write_result
+from eval.results import DEFAULT_RESULTS_DIR, run_script, script_parser, table, write_result
 from qa.config import Settings
 from qa.errors import DataError
 from qa.stores.factory import open_labels
@@ -308,8 +308,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except DataError as error:
-        print(f"Error: {error}", file=sys.stderr)
-        sys.exit(1)
+    run_script(main)

@@ -25,7 +25,7 @@ from typing import Any
 from eval.metrics import SquadBreakdown
 from eval.plots import plot_score_bars
 from eval.reader import at_boost, predict_isolated, score_predictions, tune_no_answer_boost
-from eval.results import add_run_arguments, script_parser, table, write_result
+from eval.results import add_run_arguments, run_script, script_parser, table, write_result
 from indexer.sources.subjqa import load_subjqa
 from qa.config import Settings
 from qa.errors import ReviewQAError
@@ -218,4 +218,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

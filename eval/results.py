@@ -7,6 +7,7 @@ import json
 import platform
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +28,19 @@ class ScriptParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """Print one `Error:` line naming the help command and exit 1."""
         self.exit(1, f"Error: {message}. See `{self.prog} --help`.\n")
+
+
+def run_script(main: Callable[[], object]) -> NoReturn:
+    """Run an eval script's `main` as `python -m eval.<name>` does: a ReviewQAError (a user mistake)
+    becomes one `Error:` line and exit 1; an int `main` returns is the exit code, anything else 0."""
+    from qa.errors import ReviewQAError
+
+    try:
+        result = main()
+    except ReviewQAError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)
 
 
 def script_parser(module: str, doc: str | None) -> ScriptParser:

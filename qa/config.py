@@ -279,7 +279,6 @@ def _flat_names() -> dict[str, tuple[str, str]]:
     for name, groups in owners.items():
         if len(groups) == 1:
             names.setdefault(name, (groups[0], name))
-    names["store_backend"] = ("store", "backend")
     return {**names, **_FLAT_ALIASES}
 
 
