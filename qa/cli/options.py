@@ -107,15 +107,27 @@ def shared(ctx: typer.Context) -> SharedOptions:
 def settings_from(ctx: typer.Context, *, retriever_default: str | None = None, **overrides: Any) -> Settings:
     """Settings from the environment, the shared options and the command's own `overrides` (None = not given).
 
+    The shared options are checked here first, so that a bad flag is named as the flag (`--store`),
+    not as the setting; `Settings` checks every value again, however it arrived.
+
     :param ctx: the command's Click context (the shared options are on its root).
     :param retriever_default: the retriever when neither the option nor REVIEWQA_RETRIEVER names one
         (`reviewqa embed` embeds for "embedding" by default).
-    :param overrides: Settings fields (reader fields as `reader_<name>`) set by the command's options.
+    :param overrides: Settings fields by flat name (`top_k_retriever`, `api_port`) set by the command's options.
     """
     options = shared(ctx)
     retriever = options.retriever or retriever_default
-    return make_settings(
-        options.data_dir,
+    if options.device is not None and options.device not in ("auto", "cpu", "cuda"):
+        raise ReviewQAError(f"--device must be auto, cpu or cuda, not {options.device!r}.")
+    for flag, value, allowed in (
+        ("--retriever", retriever, get_args(RetrieverKind)),
+        ("--store", options.store, get_args(StoreBackend)),
+    ):
+        if value is not None and value not in allowed:
+            raise ReviewQAError(f"{flag} must be one of {', '.join(allowed)}, not {value!r}.")
+    return Settings.from_env(
+        None,
+        data_dir=options.data_dir,
         device=options.device,
         subjqa_dir=options.subjqa_dir,
         store_backend=options.store,
@@ -129,19 +141,6 @@ def settings_from(ctx: typer.Context, *, retriever_default: str | None = None, *
 def comma_list(value: str) -> list[str]:
     """`"a, b,,c"` -> `["a", "b", "c"]`: the comma-separated lists of options such as `--domains`."""
     return [part.strip() for part in value.split(",") if part.strip()]
-
-
-def make_settings(data_dir: Path | None = None, device: str | None = None, **overrides: Any) -> Settings:
-    """Settings from the environment with the command line's overrides (None = not given)."""
-    if device is not None and device not in ("auto", "cpu", "cuda"):
-        raise ReviewQAError(f"--device must be auto, cpu or cuda, not {device!r}.")
-    choices = {"retriever": get_args(RetrieverKind), "store_backend": get_args(StoreBackend)}
-    for name, allowed in choices.items():
-        value = overrides.get(name)
-        if value is not None and value not in allowed:
-            option = "--store" if name == "store_backend" else f"--{name}"
-            raise ReviewQAError(f"{option} must be one of {', '.join(allowed)}, not {value!r}.")
-    return Settings.from_env(None, data_dir=data_dir, device=device, **overrides)
 
 
 def make_api(settings: Settings) -> ReviewQA:
