@@ -95,6 +95,13 @@ def eval_retriever(
     limit: Limit = None,
     name: Name = None,
     results_dir: ResultsDir = RESULTS,
+    definition: Annotated[
+        str,
+        typer.Option(
+            help="project: the project's definitions over the indexed store; book: the book's table under the "
+            "Hugging Face subjqa rules (eval/book_retrieval.py), BM25 over a store of its own.",
+        ),
+    ] = "project",
     *,
     ctx: typer.Context,
 ) -> None:
@@ -107,6 +114,11 @@ def eval_retriever(
 
     settings = settings_from(ctx)
     quiet = shared(ctx).quiet
+    if definition == "book":
+        _eval_book_retriever(settings, domain, split, name, results_dir)
+        return
+    if definition != "project":
+        raise typer.BadParameter(f"--definition must be project or book, not {definition!r}.")
     api = make_api(settings)
     questions = open_labels(settings).read(domain, split)[:limit]
 
@@ -148,6 +160,40 @@ def eval_retriever(
         f"{domain} {split}: recall@k (answer in review)",
     )
     typer.echo(f"retriever={settings.retrieval.retriever} domain={domain} split={split} (product and split filters)")
+    typer.echo(markdown)
+
+
+def _eval_book_retriever(settings: Any, domain: str, split: str, name: str | None, results_dir: Path) -> None:
+    """`eval retriever --definition book`: the book's recall@k table, beside its published row."""
+    from eval.book_retrieval import BOOK_BM25_RECALL, book_rankings
+    from eval.metrics import mean_reciprocal_rank, recall_at_k
+    from eval.results import table, write_result
+    from eval.retriever import KS
+    from qa.data import resolve_subjqa_dir
+
+    if settings.retrieval.retriever != "bm25":
+        raise typer.BadParameter("--definition book runs BM25, as the book's Elasticsearch did: use --retriever bm25.")
+    rankings = book_rankings(settings, resolve_subjqa_dir(settings, [domain]), domain, split, max(KS))
+    recall = recall_at_k(rankings, KS)
+    rows = [
+        ["HF subjqa rules, project BM25", str(len(rankings)), *(f"{recall[k]:.3f}" for k in KS)],
+        [
+            "book, BM25 (Elasticsearch)",
+            "",
+            *(f"{BOOK_BM25_RECALL[k]:.3f}" if k in BOOK_BM25_RECALL else "—" for k in KS),
+        ],
+    ]
+    markdown = table(["definition", "queries", *(f"R@{k}" for k in KS)], rows)
+    write_result(
+        name or f"retriever-book-{domain}-{split}",
+        kind="retriever",
+        command=_command(),
+        config={"definition": "book", "retriever": "bm25", "domain": domain, "split": split},
+        metrics={"queries": len(rankings), "recall": recall, "mrr": mean_reciprocal_rank(rankings)},
+        markdown=markdown,
+        results_dir=results_dir,
+    )
+    typer.echo(f"book definition (eval/book_retrieval.py): domain={domain} split={split}")
     typer.echo(markdown)
 
 

@@ -18,6 +18,8 @@ class SquadExample:
     context: str
     answer_text: str | None
     answer_start: int | None
+    #: SubjQA's `is_ques_subjective` label, for multi-task training (`TrainingConfig.subjectivity_weight`).
+    is_subjective: bool = False
 
 
 def to_training_examples(questions: Iterable[Question]) -> list[SquadExample]:
@@ -25,10 +27,14 @@ def to_training_examples(questions: Iterable[Question]) -> list[SquadExample]:
     examples: list[SquadExample] = []
     for q in questions:
         if not q.answers:
-            examples.append(SquadExample(q.question_id, q.question, q.review_text, None, None))
+            examples.append(SquadExample(q.question_id, q.question, q.review_text, None, None, q.is_subjective))
             continue
         for n, answer in enumerate(q.answers):
-            examples.append(SquadExample(f"{q.question_id}-{n}", q.question, q.review_text, answer.text, answer.start))
+            examples.append(
+                SquadExample(
+                    f"{q.question_id}-{n}", q.question, q.review_text, answer.text, answer.start, q.is_subjective
+                )
+            )
     return examples
 
 

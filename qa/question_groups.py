@@ -17,8 +17,6 @@ class QuestionGroup:
     split: str
     answers: tuple[str, ...]
     review_ids: tuple[str, ...]
-    #: Did any annotator of any member question mark "no answer"?
-    has_no_answer_vote: bool = False
 
 
 def group_questions(questions: Sequence[Question]) -> list[QuestionGroup]:
@@ -33,7 +31,6 @@ def group_questions(questions: Sequence[Question]) -> list[QuestionGroup]:
             split=members[0].split,
             answers=tuple(dict.fromkeys(a.text for q in members for a in q.answers)),
             review_ids=tuple(dict.fromkeys(q.review_id for q in members)),
-            has_no_answer_vote=any(q.no_answer_votes or not q.answers for q in members),
         )
         for (text, item), members in groups.items()
     ]

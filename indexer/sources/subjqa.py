@@ -57,7 +57,8 @@ def strip_no_answer_token(review: str) -> str:
     return review
 
 
-def _parse_span(raw: str) -> tuple[int, int] | None:
+def parse_span(raw: str) -> tuple[int, int] | None:
+    """The (start, end) offsets of a `human_ans_indices` cell, or None when unreadable."""
     try:
         value = ast.literal_eval(raw)
         start, end = int(value[0]), int(value[1])
@@ -85,6 +86,11 @@ def split_path(source_dir: Path, domain: str, split: str) -> Path:
 
 def load_subjqa(source_dir: Path, domain: str, split: str) -> SubjQASplit:
     """Load one domain/split of SubjQA from `source_dir` in the dataset's CSV layout."""
+    return _group_rows(read_rows(source_dir, domain, split), domain, split)
+
+
+def read_rows(source_dir: Path, domain: str, split: str) -> list[dict[str, str]]:
+    """The CSV rows (one per annotation, in file order) of one domain/split, checked; DataError if unusable."""
     if domain not in DOMAINS:
         raise DataError(f"Unknown SubjQA domain {domain!r}; choose from {', '.join(DOMAINS)}.")
     if split not in SPLITS:
@@ -110,7 +116,7 @@ def load_subjqa(source_dir: Path, domain: str, split: str) -> SubjQASplit:
                     f"limit {MAX_REVIEW_CHARS:,})."
                 )
         rows.append(row)
-    return _group_rows(rows, domain, split)
+    return rows
 
 
 def _group_rows(rows: Iterable[dict[str, str]], domain: str, split: str) -> SubjQASplit:
@@ -132,7 +138,7 @@ def _group_rows(rows: Iterable[dict[str, str]], domain: str, split: str) -> Subj
             if row["human_ans_spans"].strip() == NO_ANSWER_TOKEN:
                 no_answer_votes += 1
                 continue
-            span = _parse_span(row["human_ans_indices"])
+            span = parse_span(row["human_ans_indices"])
             if span is None:
                 dropped += 1
                 problems.append(f"{question_id}: unreadable offsets {row['human_ans_indices']!r}: dropped")

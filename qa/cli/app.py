@@ -23,9 +23,9 @@ from qa.cli.options import (
 )
 from qa.cli.plugins import register_plugin_commands
 from qa.cli.retrieval import echo_embed_report, register_retrieval_commands
-from qa.config import PACKAGED_MINILM, PACKAGED_MPNET, DenseKind
+from qa.config import PACKAGED_MINILM, PACKAGED_MPNET, DenseKind, check_top_k
 from qa.errors import ReviewQAError
-from qa.types import AskResult
+from qa.types import AskResult, Consensus
 
 app = typer.Typer(
     help="Question answering over customer reviews.",
@@ -51,6 +51,23 @@ def print_result(result: AskResult) -> None:
         review_id = answer.review.review_id if answer.review else "?"
         typer.echo(f"  {rank}. {answer.text!r}  score {answer.score:.3f}  review {review_id}")
         typer.echo(f"     {answer.context(60)}")
+
+
+def print_with_consensus(result: AskResult, consensus: Consensus) -> None:
+    """Print the headline (the consensus's span when the pipeline abstains), then the consensus groups."""
+    print_result(result)
+    headline = result.headline_with(consensus)
+    if headline.from_consensus and headline.answer is not None:
+        typer.echo(f"  From the consensus ({headline.words}): {headline.answer.text!r}")
+    typer.echo(f"Consensus: {consensus.sentence}")
+    for number, group in enumerate(consensus.groups, start=1):
+        counts = ", ".join(f"{n} {label}" for label, n in sorted(group.sentiment_counts.items()))
+        typer.echo(
+            f"  {number}. {group.label!r}: {group.reviews} {'review' if group.reviews == 1 else 'reviews'} ({counts})"
+        )
+        for quote in group.quotes:
+            review_id = quote.answer.review.review_id if quote.answer.review else "?"
+            typer.echo(f"     [{quote.sentiment}] {quote.answer.context(60)}  review {review_id}")
 
 
 @app.command()
@@ -153,19 +170,37 @@ def ask(
     top_k_reader: Annotated[int | None, typer.Option(help="Answers to show, 1 to 100 (default 3).")] = None,
     mode: Mode = "extractive",
     generator: Generator = None,
+    consensus: Annotated[
+        bool,
+        typer.Option(
+            "--consensus/--no-consensus",
+            help="Also read the product's reviews and group what they say, with sentiment (review consensus).",
+        ),
+    ] = False,
+    consensus_reviews: Annotated[
+        int | None,
+        typer.Option(help="Reviews the consensus reads, best matching first, 1 to 100 (default: all, at most 100)."),
+    ] = None,
     *,
     ctx: typer.Context,
 ) -> None:
     """Answer a question from the reviews of one product."""
     if mode not in ("extractive", "generative"):
         raise ReviewQAError(f"--mode must be extractive or generative, not {mode!r}.")
+    if consensus and mode == "generative":
+        raise ReviewQAError("--consensus reads spans from the reviews: use it with --mode extractive.")
+    if consensus_reviews is not None:
+        if not consensus:
+            raise ReviewQAError("--consensus-reviews only applies with --consensus.")
+        check_top_k("--consensus-reviews", consensus_reviews)  # before any model loads
     settings = settings_from(
         ctx,
         generator_model=generator,
         top_k_retriever=top_k_retriever,  # checked by Settings, with the API's messages
         top_k_reader=top_k_reader,
     )
-    result = make_api(settings).ask(
+    api = make_api(settings)
+    result = api.ask(
         question,
         item_id=item,
         split=split,
@@ -175,6 +210,8 @@ def ask(
     )
     if mode == "generative":
         print_generative(result)
+    elif consensus:
+        print_with_consensus(result, api.consensus(question, item_id=item, split=split, max_reviews=consensus_reviews))
     else:
         print_result(result)
 
@@ -208,6 +245,13 @@ def train_reader(
     save_every_epoch: Annotated[
         bool, typer.Option(help="Also save OUT-epochN after each epoch, to choose the epoch count on dev.")
     ] = False,
+    subjectivity_weight: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Multi-task: weight of a question-subjectivity loss beside the span loss (0 = off).",
+        ),
+    ] = 0.0,
     *,
     ctx: typer.Context,
 ) -> None:
@@ -227,6 +271,7 @@ def train_reader(
         keep_answerless_windows=keep_answerless_windows,
         bf16=bf16,
         save_every_epoch=save_every_epoch,
+        subjectivity_weight=subjectivity_weight,
     )
     source_dir = resolve_subjqa_dir(settings, domain_list)
     if folds > 1:

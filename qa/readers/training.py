@@ -23,8 +23,9 @@ from transformers import TrainerCallback
 from indexer.squad import SquadExample
 from qa.config import check_positive
 from qa.device import supports_fast_bf16
-from qa.errors import ModelError
+from qa.errors import DataError, ModelError
 from qa.readers.model_files import READER_INFO_FILE
+from qa.readers.multitask import SUBJECTIVITY_LABEL, SubjectivityMultiTask, reader_model
 from qa.stores.atomic import write_atomic
 
 
@@ -51,6 +52,9 @@ class TrainingConfig:
     bf16: bool | None = None
     #: Also save `<out>-epoch<N>` after each epoch but the last, to choose the epoch count on dev.
     save_every_epoch: bool = False
+    #: Multi-task training: weight of a question-subjectivity loss (SubjQA's `is_ques_subjective`)
+    #: added to the span loss; 0 trains the span head alone. The extra head is not saved.
+    subjectivity_weight: float = 0.0
 
     def __post_init__(self) -> None:
         # Every number, from `train-reader` flags or Python, is checked here once (qa.config helpers).
@@ -59,6 +63,10 @@ class TrainingConfig:
         for name in ("batch_size", "max_seq_length", "stride"):
             check_positive(name, getattr(self, name), integer=True)
         check_positive("max_examples", self.max_examples, integer=True, optional=True)
+        if not (isinstance(self.subjectivity_weight, (int, float)) and 0 <= self.subjectivity_weight < 1e6):
+            raise DataError(
+                f"subjectivity_weight must be a number from 0 (off) upwards, not {self.subjectivity_weight!r}."
+            )
 
 
 @dataclass
@@ -131,6 +139,8 @@ def build_features(tokenizer: Any, examples: Sequence[SquadExample], config: Tra
         start_position, end_position = span if span is not None else (cls_index, cls_index)
         row = {key: encoded[key][i] for key in encoded if key not in ("offset_mapping", "overflow_to_sample_mapping")}
         row.update(start_positions=start_position, end_positions=end_position)
+        if config.subjectivity_weight > 0:
+            row[SUBJECTIVITY_LABEL] = int(example.is_subjective)
         features.append(row)
     return features
 
@@ -170,6 +180,7 @@ def train_reader(
         raise ModelError(f"Cannot load the base model {base!r}: {error}") from error
 
     features = build_features(tokenizer, examples, config)
+    trained: Any = SubjectivityMultiTask(model, config.subjectivity_weight) if config.subjectivity_weight > 0 else model
     record = TrainingRecord(base=base, domains=list(domains), config=config, examples=len(examples))
     record.features, record.device = len(features), device
     with tempfile.TemporaryDirectory(prefix="reviewqa-train-") as scratch:
@@ -189,9 +200,11 @@ def train_reader(
             # Batches of similar length need less padding: a large saving on CPU.
             train_sampling_strategy="group_by_length",
             bf16=supports_fast_bf16(device) if config.bf16 is None else config.bf16,
+            label_names=["start_positions", "end_positions"]
+            + ([SUBJECTIVITY_LABEL] if config.subjectivity_weight > 0 else []),
         )
         trainer = Trainer(
-            model=model,
+            model=trained,
             args=arguments,
             train_dataset=_Features(features),
             data_collator=DataCollatorWithPadding(tokenizer),
@@ -201,7 +214,7 @@ def train_reader(
         started = time.perf_counter()
         trainer.train()
         record.seconds = round(time.perf_counter() - started, 1)
-        save_reader(trainer.model, tokenizer, record, out_dir)
+        save_reader(reader_model(trainer.model), tokenizer, record, out_dir)
     return record
 
 
@@ -220,7 +233,7 @@ class _EpochSnapshots(TrainerCallback):
         snapshot.seconds = round(time.perf_counter() - self.started, 1)
         snapshot.extra = {**snapshot.extra, "snapshot_of": f"{args.num_train_epochs} epochs"}
         snapshot_dir = self.out_dir.with_name(f"{self.out_dir.name}-epoch{epoch}")
-        save_reader(kwargs["model"], self.tokenizer, snapshot, snapshot_dir)
+        save_reader(reader_model(kwargs["model"]), self.tokenizer, snapshot, snapshot_dir)
 
 
 def save_reader(model: Any, tokenizer: Any, record: TrainingRecord, out_dir: Path) -> None:

@@ -53,9 +53,21 @@ def test_no_answer_is_said_plainly(qa_settings: Settings) -> None:
     assert "The reviews don't say" in out.stdout
 
 
+def test_ask_with_consensus_prints_the_grouped_reviews(qa_settings: Settings) -> None:
+    args = ["ask", "How long does the battery last?", "--item", "B0074BW614", "--consensus", "--consensus-reviews", "4"]
+    out = run([*args, "--reader", qa_settings.reader.model], qa_settings)
+    assert out.returncode == 0, out.stderr
+    assert "Q: How long does the battery last?" in out.stdout  # the pipeline's answer first
+    consensus = [line for line in out.stdout.splitlines() if line.startswith("Consensus: ")]
+    assert len(consensus) == 1 and "(4 of " in consensus[0] and "reviews read)" in consensus[0]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["ask", "Is it good?", "--item", "B0074BW614", "--consensus-reviews", "3"], "only applies with --consensus"),
+        (["ask", "Is it good?", "--item", "B0074BW614", "--consensus", "--consensus-reviews", "0"], "from 1 to 100"),
+        (["ask", "Is it good?", "--item", "B0074BW614", "--consensus", "--mode", "generative"], "--mode extractive"),
         (["ask", "  ", "--item", "B0074BW614"], "The question is empty"),
         (["ask", "x" * 10_000, "--item", "B0074BW614"], "the limit is"),
         (["ask", "Is it good?", "--item", "NOPE"], "No reviews of product 'NOPE'"),

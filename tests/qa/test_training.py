@@ -96,3 +96,44 @@ def test_the_packaged_mpnet_is_a_reader_base(subjqa_dir: Path, tmp_path: Path, m
             tune_on=None,
             progress=False,
         )
+
+
+def test_subjectivity_multitask_adds_its_loss_and_saves_a_plain_reader(subjqa_dir: Path, tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoModelForQuestionAnswering, BertConfig
+
+    from indexer.sources.subjqa import load_subjqa
+    from indexer.squad import to_training_examples
+    from qa.readers.model_files import packaged_minilm_dir
+    from qa.readers.multitask import SubjectivityMultiTask, reader_model
+    from qa.readers.training import train_reader
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    qa_model = AutoModelForQuestionAnswering.from_config(config)
+    wrapped = SubjectivityMultiTask(qa_model, weight=2.0)
+    batch = {
+        "input_ids": torch.randint(0, 50, (3, 8)),
+        "start_positions": torch.tensor([0, 2, 3]),
+        "end_positions": torch.tensor([0, 4, 3]),
+    }
+    span_only = wrapped(**batch)["loss"]
+    both = wrapped(**batch, subjective=torch.tensor([1, 0, 1]))["loss"]
+    assert both > span_only  # the subjectivity cross-entropy is added, weighted
+    assert reader_model(wrapped) is qa_model and reader_model(qa_model) is qa_model
+
+    examples = to_training_examples(load_subjqa(subjqa_dir, "electronics", "train").questions)
+    assert any(e.is_subjective for e in examples) and not all(e.is_subjective for e in examples)
+    out = tmp_path / "reader"
+    train_reader(
+        str(packaged_minilm_dir()),
+        examples,
+        out,
+        domains=["electronics"],
+        config=TrainingConfig(max_examples=16, epochs=0.5, subjectivity_weight=0.5, bf16=False),
+        progress=False,
+    )
+    saved = AutoModelForQuestionAnswering.from_pretrained(out)
+    assert not any("subjectivity" in name for name, _ in saved.named_parameters())
+    with pytest.raises(DataError, match="subjectivity_weight"):
+        TrainingConfig(subjectivity_weight=-1)
