@@ -165,7 +165,7 @@ def eval_retriever(
 
 def _eval_book_retriever(settings: Any, domain: str, split: str, name: str | None, results_dir: Path) -> None:
     """`eval retriever --definition book`: the book's recall@k table, beside its published row."""
-    from eval.book_retrieval import BOOK_BM25_RECALL, book_rankings
+    from eval.book_retrieval import BOOK_BM25_RECALL, book_rankings, lucene_book_rankings
     from eval.metrics import mean_reciprocal_rank, recall_at_k
     from eval.results import table, write_result
     from eval.retriever import KS
@@ -173,10 +173,13 @@ def _eval_book_retriever(settings: Any, domain: str, split: str, name: str | Non
 
     if settings.retrieval.retriever != "bm25":
         raise typer.BadParameter("--definition book runs BM25, as the book's Elasticsearch did: use --retriever bm25.")
-    rankings = book_rankings(settings, resolve_subjqa_dir(settings, [domain]), domain, split, max(KS))
-    recall = recall_at_k(rankings, KS)
+    source_dir = resolve_subjqa_dir(settings, [domain])
+    rankings = book_rankings(settings, source_dir, domain, split, max(KS))
+    lucene = lucene_book_rankings(source_dir, domain, split, max(KS))
+    recall, lucene_recall = recall_at_k(rankings, KS), recall_at_k(lucene, KS)
     rows = [
         ["HF subjqa rules, project BM25", str(len(rankings)), *(f"{recall[k]:.3f}" for k in KS)],
+        ["HF subjqa rules, Lucene BM25 (bm25s)", str(len(lucene)), *(f"{lucene_recall[k]:.3f}" for k in KS)],
         [
             "book, BM25 (Elasticsearch)",
             "",
@@ -189,7 +192,12 @@ def _eval_book_retriever(settings: Any, domain: str, split: str, name: str | Non
         kind="retriever",
         command=_command(),
         config={"definition": "book", "retriever": "bm25", "domain": domain, "split": split},
-        metrics={"queries": len(rankings), "recall": recall, "mrr": mean_reciprocal_rank(rankings)},
+        metrics={
+            "queries": len(rankings),
+            "recall": recall,
+            "mrr": mean_reciprocal_rank(rankings),
+            "lucene_bm25": {"recall": lucene_recall, "mrr": mean_reciprocal_rank(lucene)},
+        },
         markdown=markdown,
         results_dir=results_dir,
     )
