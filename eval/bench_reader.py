@@ -8,7 +8,9 @@ product's top-3 BM25 reviews. Reported
 per reader: passages (reviews) read per second, seconds per question, the speed-up over the stock
 reader, and pipeline top-1 F1 (SQuAD 2.0) of the answers, so a faster variant's F1 cost is read off
 the same table. The project's variants (`qa.readers.fast`) are fp32 as the reference, windows
-grouped by length, bf16 autocast, dynamic int8, and int8 with shorter windows.
+grouped by length, bf16 autocast, dynamic int8, OpenVINO (bf16 where the CPU has it), OpenVINO int8
+(the model `reviewqa tune-reader` quantised on dev and saved beside the reader; skipped, with a note,
+when the folder has none), and int8 with shorter windows.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ VARIANTS = (
     Variant("ReviewReader bf16, grouped by length", precision="bf16", group_by_length=True),
     Variant("ReviewReader int8, grouped by length", precision="int8", group_by_length=True),
     Variant("ReviewReader OpenVINO, grouped by length", precision="openvino", group_by_length=True),
+    Variant("ReviewReader OpenVINO int8 (NNCF), grouped by length", precision="openvino-int8", group_by_length=True),
     Variant(
         "ReviewReader int8, grouped, 256-token windows", precision="int8", group_by_length=True, max_seq_length=256
     ),
@@ -147,7 +150,16 @@ def main(argv: list[str] | None = None) -> None:
     if args.subjqa_dir is not None:
         settings = settings.with_overrides(subjqa_dir=args.subjqa_dir)
     inputs = _inputs(resolve_subjqa_dir(settings, [args.domain]), args.domain, args.split, args.limit)
-    runs = run_variants(VARIANTS, args.reader, inputs)
+    from qa.readers.fast import OPENVINO_INT8_DIR
+
+    variants = [
+        v
+        for v in VARIANTS
+        if v.precision != "openvino-int8" or (Path(args.reader) / OPENVINO_INT8_DIR / "model.xml").is_file()
+    ]
+    if len(variants) < len(VARIANTS):
+        print(f"No {OPENVINO_INT8_DIR}/ in {args.reader} (`reviewqa tune-reader` writes it): that variant is skipped.")
+    runs = run_variants(variants, args.reader, inputs)
     stock = runs[0]["passages_per_s"]
     reference = runs[1]["f1"]
     rows = [

@@ -159,7 +159,8 @@ class ReaderSettings:
     #: Added to the no-answer logit before it competes with spans; larger = more "no answer".
     #: None = the value tuned on dev when the reader was trained (0.0 for other models).
     no_answer_boost: float | None = None
-    #: Inference arithmetic: "fp32" (the reference), "bf16", "int8" (CPU), "openvino" (CPU), or "auto" = the variant
+    #: Inference arithmetic: "fp32" (the reference), "bf16", "int8" (CPU), "openvino" (CPU), "openvino-int8" (CPU,
+    #: written beside the model by train-reader/tune-reader), or "auto" = the variant
     #: `reviewqa train-reader` chose on dev and recorded beside the model (fp32 for other models).
     precision: str = "auto"
     #: Run the windows sorted by length, each group trimmed to its longest window (same answers).
@@ -167,8 +168,11 @@ class ReaderSettings:
 
     def __post_init__(self) -> None:
         check_top_k("top_k_reader", self.top_k)
-        if self.precision not in ("auto", "fp32", "bf16", "int8", "openvino"):
-            raise DataError(f"The reader precision must be auto, fp32, bf16, int8 or openvino, not {self.precision!r}.")
+        if self.precision not in ("auto", "fp32", "bf16", "int8", "openvino", "openvino-int8"):
+            raise DataError(
+                "The reader precision must be auto, fp32, bf16, int8, openvino or openvino-int8, "
+                f"not {self.precision!r}."
+            )
         boost = self.no_answer_boost
         is_number = isinstance(boost, int | float) and not isinstance(boost, bool)
         if boost is not None and not (is_number and math.isfinite(boost)):

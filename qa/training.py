@@ -190,6 +190,22 @@ class HeldOut:
                 yield domain, group, output["reader"]["answers"]
 
 
+def _write_int8_variant(model_dir: Path, held_out: HeldOut, windows: int = 300) -> None:
+    """Quantise the reader in `model_dir` to int8 OpenVINO, calibrated on held-out (question, review) windows."""
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    from qa.readers.fast import write_openvino_int8
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForQuestionAnswering.from_pretrained(model_dir).eval()
+    questions = [q for part in held_out.parts for q in part.questions][:windows]
+    encoded = [
+        tokenizer(q.question, q.review_text, truncation="only_second", max_length=384, return_tensors="np")
+        for q in questions
+    ]
+    write_openvino_int8(model, model_dir, [{k: e[k] for k in ("input_ids", "attention_mask")} for e in encoded])
+
+
 #: A faster inference variant is kept only if its held-out F1 is at most this far below fp32's.
 MAX_F1_LOSS = 0.01
 
@@ -204,16 +220,18 @@ def choose_inference_precision(
     max_groups: int | None = 40,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Time fp32, bf16 (where the CPU runs it natively), int8 and openvino (when installed) on `split`;
-    record the fastest that loses at most one F1 point against fp32 in `reviewqa_reader.json` (`inference`), which
-    `ReaderSettings.precision = "auto"` then uses.
+    """Time fp32, bf16 (where the CPU runs it natively), int8, openvino and openvino-int8 (when installed) on
+    `split`; record the fastest that loses at most one F1 point against fp32 in `reviewqa_reader.json`
+    (`inference`), which `ReaderSettings.precision = "auto"` then uses.
 
-    Each variant answers the same groups through the pipeline with the model's fitted decision.
+    Each variant answers the same groups through the pipeline with the model's fitted decision. The
+    openvino-int8 model is first quantised on windows of the same held-out questions and saved in
+    `model_dir` (`qa.readers.fast.write_openvino_int8`).
     """
     import time
 
     from qa.device import supports_fast_bf16
-    from qa.readers.fast import openvino_installed
+    from qa.readers.fast import nncf_installed, openvino_installed
 
     if split == "test":
         raise DataError("Choosing the inference variant on the test split would leak it; use dev.")
@@ -222,6 +240,9 @@ def choose_inference_precision(
     if supports_fast_bf16(device):
         candidates.insert(1, "bf16")
     held_out = HeldOut.load(source_dir, domains, split, max_groups)
+    if device == "cpu" and openvino_installed() and nncf_installed():
+        _write_int8_variant(model_dir, held_out)
+        candidates.append("openvino-int8")
     measured: dict[str, dict[str, float]] = {}
     for precision in candidates:
         variant = settings.with_overrides(

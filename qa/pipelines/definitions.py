@@ -19,6 +19,7 @@ from qa.device import resolve_device
 from qa.errors import StoreError
 from qa.nodes.generator import LocalChatGenerator
 from qa.pipelines.generative import PROMPT_TEMPLATE, build_generator
+from qa.readers.fast import CPU_ONLY
 from qa.readers.model_files import read_reader_info, resolve_reader
 from qa.readers.reader import ReviewReader
 from qa.retrievers.embedded import EmbeddedBM25Retriever, EmbeddedEmbeddingRetriever
@@ -161,8 +162,8 @@ def build_reader(settings: Settings) -> ReviewReader:
     if precision == "auto":  # the variant train-reader chose on dev, else the fp32 reference
         precision = str(tuned.get("inference", {}).get("precision", "fp32"))
     device = resolve_device(settings.device)
-    if device != "cpu" and precision in ("int8", "openvino"):
-        precision = "fp32"  # int8 dynamic quantisation and the OpenVINO build are CPU paths
+    if device != "cpu" and precision in CPU_ONLY:
+        precision = "fp32"  # int8 dynamic quantisation and the OpenVINO builds are CPU paths
     return ReviewReader(
         model=model.name_or_path,
         device=ComponentDevice.from_str(device),

@@ -9,7 +9,10 @@ module wraps the loaded question-answering model so that the reader's own `run` 
   `qa.device.supports_fast_bf16`), "int8" (torch's dynamic quantisation of every Linear layer,
   CPU only; weights are quantised once at load, activations per call), or "openvino" (the model
   converted in memory by OpenVINO and compiled for the CPU, in bf16 where OpenVINO reports the CPU
-  can, else f32; CPU only, the `openvino` package).
+  can, else f32; CPU only, the `openvino` package), or "openvino-int8" (that model with int8
+  weights and activations, quantised by NNCF's post-training quantisation on the reader's own dev
+  windows; `write_openvino_int8` saves it beside the model when `reviewqa train-reader` or
+  `tune-reader` chooses the variant, and the reader loads it from there).
 
 `eval/bench_reader.py` measures each variant's passages/s against the stock reader and its F1 on
 SubjQA; `reviewqa train-reader` records the variant it chose on dev beside the model.
@@ -18,13 +21,19 @@ SubjQA; `reviewqa train-reader` records the variant it chose on dev beside the m
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from contextlib import nullcontext
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Literal, get_args
 
 import torch
 
-Precision = Literal["fp32", "bf16", "int8", "openvino"]
+Precision = Literal["fp32", "bf16", "int8", "openvino", "openvino-int8"]
+#: Precisions that run on the CPU only.
+CPU_ONLY: tuple[str, ...] = ("int8", "openvino", "openvino-int8")
+#: Where `write_openvino_int8` saves the quantised model, inside the reader's folder.
+OPENVINO_INT8_DIR = "openvino-int8"
 PRECISIONS: tuple[str, ...] = get_args(Precision)
 #: Windows per group at most, and how much padding a group may carry before a new group starts.
 MAX_GROUP = 16
@@ -66,22 +75,34 @@ def openvino_installed() -> bool:
     return importlib.util.find_spec("openvino") is not None
 
 
-def compile_openvino(model: torch.nn.Module) -> Any:
-    """`model` converted by OpenVINO's PyTorch frontend (dynamic batch and length), compiled for the CPU.
+def nncf_installed() -> bool:
+    """Is NNCF importable (the quantiser that writes the "openvino-int8" variant)?"""
+    import importlib.util
 
-    Compiled in bf16 when OpenVINO's public capability list for the CPU names BF16, else in f32.
+    return importlib.util.find_spec("nncf") is not None
+
+
+def _openvino() -> Any:
+    try:
+        import openvino as ov
+    except ImportError as error:
+        from qa.errors import ModelError
+
+        raise ModelError("The openvino reader variants need OpenVINO: `pip install openvino`.") from error
+    return ov
+
+
+def convert_openvino(model: torch.nn.Module) -> Any:
+    """`model` converted by OpenVINO's PyTorch frontend, with dynamic batch and length (not compiled).
+
     The frontend is called directly rather than through `openvino.convert_model`, because that tool
     starts OpenVINO's usage telemetry (a network call unless the user opted out), and reviewqa makes
     no network call the user did not ask for.
     """
-    try:
-        import openvino as ov
-        from openvino.frontend import FrontEndManager
-        from openvino.frontend.pytorch.ts_decoder import TorchScriptPythonDecoder
-    except ImportError as error:
-        from qa.errors import ModelError
+    ov = _openvino()
+    from openvino.frontend import FrontEndManager
+    from openvino.frontend.pytorch.ts_decoder import TorchScriptPythonDecoder
 
-        raise ModelError("The openvino reader variant needs OpenVINO: `pip install openvino`.") from error
     example = {"input_ids": torch.ones(2, 16, dtype=torch.long), "attention_mask": torch.ones(2, 16, dtype=torch.long)}
     with warnings.catch_warnings():  # tracing warnings of the transformers model code
         warnings.simplefilter("ignore")
@@ -89,26 +110,88 @@ def compile_openvino(model: torch.nn.Module) -> Any:
     frontend = FrontEndManager().load_by_framework("pytorch")
     converted = frontend.convert(frontend.load(decoder))
     converted.reshape({port: ov.PartialShape([-1, -1]) for port in converted.inputs})
+    return converted
+
+
+def compile_openvino(converted: Any, *, int8: bool = False) -> Any:
+    """Compile an OpenVINO model for the CPU.
+
+    :param converted: an `openvino.Model` (from `convert_openvino`, or read from disk).
+    :param int8: the model carries int8 quantisation (then the rest runs in f32, which measured faster
+        than bf16 around int8 layers); otherwise bf16 where OpenVINO's capability list for the CPU names
+        BF16, else f32.
+    """
+    ov = _openvino()
     core = ov.Core()
-    hint = "bf16" if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "f32"
+    hint = "f32" if int8 or "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "bf16"
     return core.compile_model(converted, "CPU", {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY"})
+
+
+def write_openvino_int8(model: torch.nn.Module, model_dir: Path, windows: Sequence[dict[str, Any]]) -> Path:
+    """Quantise `model` to int8 with NNCF on calibration `windows` and save it in `model_dir`.
+
+    :param model: the loaded question-answering model (CPU, eval mode).
+    :param model_dir: the reader's folder; the model goes to `<model_dir>/openvino-int8/model.xml`.
+    :param windows: tokenised windows (`input_ids`, `attention_mask`, shape (1, length)) from held-out
+        data, never test; NNCF collects activation ranges over them (at most 300 are used).
+    """
+    ov = _openvino()
+    try:
+        import nncf
+    except ImportError as error:
+        from qa.errors import ModelError
+
+        raise ModelError("The openvino-int8 reader variant needs NNCF: `pip install nncf`.") from error
+    if not windows:
+        raise ValueError("Quantising needs calibration windows.")
+    calibration = nncf.Dataset(list(windows), lambda w: [w["input_ids"], w["attention_mask"]])
+    quantized = nncf.quantize(
+        convert_openvino(model),
+        calibration,
+        model_type=nncf.ModelType.TRANSFORMER,  # keeps softmax/layer-norm inputs in floating point
+        subset_size=min(len(windows), 300),
+    )
+    target = model_dir / OPENVINO_INT8_DIR / "model.xml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ov.save_model(quantized, str(target), compress_to_fp16=False)
+    return target
+
+
+def load_openvino_int8(model_dir: Path) -> Any:
+    """The int8 model `write_openvino_int8` saved in `model_dir`, compiled; ModelError when there is none."""
+    target = model_dir / OPENVINO_INT8_DIR / "model.xml"
+    if not target.is_file():
+        from qa.errors import ModelError
+
+        raise ModelError(
+            f"No int8 OpenVINO model in {model_dir}: `reviewqa tune-reader --model {model_dir}` writes it "
+            "(with openvino and nncf installed), or choose another precision (REVIEWQA_READER_PRECISION)."
+        )
+    return compile_openvino(_openvino().Core().read_model(str(target)), int8=True)
 
 
 class FastQAForward:
     """Callable like a transformers QA model (`input_ids`, `attention_mask` -> start/end logits).
 
     :param model: a loaded `AutoModelForQuestionAnswering` (on its device, in eval mode).
-    :param precision: "fp32", "bf16", "int8" or "openvino" (the last two on CPU only).
+    :param precision: "fp32", "bf16", "int8", "openvino" or "openvino-int8" (the last three on CPU only).
+    :param model_dir: the reader's folder, where "openvino-int8" finds its quantised model.
     """
 
-    def __init__(self, model: Any, precision: Precision = "fp32") -> None:
+    def __init__(self, model: Any, precision: Precision = "fp32", model_dir: Path | None = None) -> None:
         if precision not in PRECISIONS:
             raise ValueError(f"Unknown reader precision {precision!r}: use one of {', '.join(PRECISIONS)}.")
         self.precision = precision
         self.device = model.device
         self.config = model.config
         self.model = quantize_int8(model) if precision == "int8" else model
-        self._openvino = compile_openvino(model) if precision == "openvino" else None
+        self._openvino = None
+        if precision == "openvino":
+            self._openvino = compile_openvino(convert_openvino(model))
+        elif precision == "openvino-int8":
+            if model_dir is None:
+                raise ValueError("The openvino-int8 variant needs the reader's folder (model_dir).")
+            self._openvino = load_openvino_int8(model_dir)
 
     def _autocast(self) -> Any:
         if self.precision == "bf16":

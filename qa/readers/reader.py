@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import threading
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -29,7 +30,7 @@ from haystack_integrations.components.readers.transformers import TransformersEx
 from qa.errors import ModelError
 from qa.hub import require_hub_model
 from qa.readers.decision import AnswerDecision, DecisionSignals, Verdict, decide
-from qa.readers.fast import FastQAForward, Precision
+from qa.readers.fast import CPU_ONLY, FastQAForward, Precision
 
 
 @component
@@ -46,7 +47,8 @@ class ReviewReader(TransformersExtractiveReader):
     :param no_answer_boost: the single CLS-logit threshold (answer iff span - null logit > boost),
         used when no `decision` is given.
     :param decision: fitted `AnswerDecision` parameters (`AnswerDecision.to_dict()`); overrides the boost.
-    :param precision: inference arithmetic, "fp32", "bf16", "int8" or "openvino" (CPU); see `qa.readers.fast`.
+    :param precision: inference arithmetic, "fp32", "bf16", "int8", "openvino" or "openvino-int8" (the last three
+        on the CPU only); see `qa.readers.fast`.
     :param group_by_length: run windows grouped by length, each group trimmed to its longest window.
     :param kwargs: passed on to `TransformersExtractiveReader`.
 
@@ -105,11 +107,13 @@ class ReviewReader(TransformersExtractiveReader):
         if isinstance(self.model, FastQAForward) or not (self.group_by_length or self.precision != "fp32"):
             return
         model: Any = self.model
-        if self.precision in ("int8", "openvino") and model.device.type != "cpu":
+        if self.precision in CPU_ONLY and model.device.type != "cpu":
             raise ModelError(
                 f"The {self.precision} reader runs on the CPU only: use --device cpu or another precision."
             )
-        self.model = FastQAForward(model, self.precision)  # type: ignore[assignment]  # called like the model
+        folder = Path(self.model_name_or_path) if isinstance(self.model_name_or_path, str) else None
+        # called like the model
+        self.model = FastQAForward(model, self.precision, folder)  # type: ignore[assignment]
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise, including this class's own parameters."""

@@ -73,3 +73,33 @@ def test_the_openvino_build_makes_no_network_call(qa_model, monkeypatch: pytest.
 def test_unknown_precision_is_refused(qa_model) -> None:
     with pytest.raises(ValueError, match="Unknown reader precision"):
         FastQAForward(qa_model[0], "fp8")  # type: ignore[arg-type]
+
+
+def test_the_int8_openvino_variant_is_written_beside_the_model_and_read_back(
+    qa_model, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from qa.errors import ModelError
+    from qa.readers.fast import OPENVINO_INT8_DIR, write_openvino_int8
+
+    calls: list[object] = []
+    monkeypatch.setattr(socket.socket, "connect", lambda self, address: calls.append(address))
+    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: calls.append(address))
+    model, batch = qa_model
+    windows = [
+        {"input_ids": batch.input_ids[i : i + 1].numpy(), "attention_mask": batch.attention_mask[i : i + 1].numpy()}
+        for i in range(3)
+    ]
+    with pytest.raises(ModelError, match="tune-reader"):
+        FastQAForward(model, "openvino-int8", tmp_path)
+    written = write_openvino_int8(model, tmp_path, windows * 4)
+    assert written == tmp_path / OPENVINO_INT8_DIR / "model.xml" and written.with_suffix(".bin").is_file()
+    exact = FastQAForward(model, "fp32")(input_ids=batch.input_ids, attention_mask=batch.attention_mask)
+    int8 = FastQAForward(model, "openvino-int8", tmp_path)(
+        input_ids=batch.input_ids, attention_mask=batch.attention_mask
+    )
+    mask = batch.attention_mask.bool()
+    correlation = torch.corrcoef(torch.stack([exact.start_logits[mask], int8.start_logits[mask]]))[0, 1]
+    assert correlation > 0.9
+    assert calls == []  # NNCF and OpenVINO made no network call
