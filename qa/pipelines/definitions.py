@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from haystack import Pipeline, component
 from haystack.components.builders import AnswerBuilder, ChatPromptBuilder
@@ -21,9 +21,11 @@ from qa.nodes.generator import LocalChatGenerator
 from qa.pipelines.generative import PROMPT_TEMPLATE, build_generator
 from qa.readers.fast import CPU_ONLY
 from qa.readers.model_files import read_reader_info, resolve_reader
-from qa.readers.reader import ReviewReader
 from qa.retrievers.embedded import EmbeddedBM25Retriever, EmbeddedEmbeddingRetriever
 from qa.stores.embedded import EmbeddedDocumentStore
+
+if TYPE_CHECKING:  # the reader (and transformers) load only when a reader is built, not on BM25 paths
+    from qa.readers.reader import ReviewReader
 
 PipelineName = Literal["retrieval", "extractive", "generative"]
 
@@ -150,6 +152,8 @@ def build_retriever(store: DocumentStore, settings: Settings) -> Any:
 
 def build_reader(settings: Settings) -> ReviewReader:
     """The extractive reader of `settings` (hub id or local folder; GPU when present)."""
+    from qa.readers.reader import ReviewReader
+
     model = resolve_reader(settings)
     tuned = read_reader_info(model.name_or_path).get("extra", {}) if model.is_local else {}
     # An explicit boost (flag or REVIEWQA_NO_ANSWER_BOOST) means the single threshold; otherwise the
