@@ -93,11 +93,12 @@ class ReviewSummarizer:
         if self.model == EXTRACTIVE:
             from sentence_transformers import SentenceTransformer
 
+            from qa.hub import require_hub_model
             from qa.readers.model_files import resolve_model
 
-            self._encoder = SentenceTransformer(
-                resolve_model(self.embedding_model).name_or_path, device=self.device.to_torch_str()
-            )
+            encoder = resolve_model(self.embedding_model).name_or_path
+            require_hub_model(encoder, "summary encoder")  # one clear line when a hub name cannot be fetched
+            self._encoder = SentenceTransformer(encoder, device=self.device.to_torch_str())
             return
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 

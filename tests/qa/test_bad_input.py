@@ -215,3 +215,26 @@ def test_a_hub_model_not_in_the_cache_fails_at_once_offline(monkeypatch: pytest.
     with pytest.raises(ModelError, match="not in the local model cache and HF_HUB_OFFLINE is set"):
         require_hub_model("someone/no-such-model", "reader")
     require_hub_model("/a/local/path/that/does/not/matter", "reader")  # not a hub id: left to the loader
+
+
+def test_the_summary_encoder_from_the_hub_fails_at_once_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub import constants
+
+    from qa.errors import ModelError
+    from qa.nodes.summarizer import ReviewSummarizer
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(ModelError, match="summary encoder"):
+        ReviewSummarizer(embedding_model="someone/no-such-encoder").warm_up()
+
+
+def test_a_hub_translation_template_loads_its_default_direction_at_warm_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub import constants
+
+    from qa.errors import ModelError
+    from qa.nodes.translator import Translator
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(ModelError, match="someone/opus-mt-pt-en"):
+        Translator(model="someone/opus-mt-{src}-{tgt}").warm_up()
+    Translator(model="someone/opus-mt-{src}-{tgt}", source_lang="en", target_lang="en").warm_up()  # nothing to load
