@@ -44,13 +44,14 @@ def print_result(result: AskResult) -> None:
     elif result.confidence is not None:
         confidence = result.confidence
         typer.echo(f"  Answer ({confidence.words}, p = {confidence.probability:.2f}): {result.best.text!r}")
-    for rank, answer in enumerate(result.answers, start=1):
-        if answer.is_no_answer:
-            typer.echo(f"  {rank}. (no answer)  score {answer.score:.3f}")
-            continue
+    spans = [answer for answer in result.answers if not answer.is_no_answer]
+    for rank, answer in enumerate(spans, start=1):  # --top-k-reader spans; "no answer" is not one of them
         review_id = answer.review.review_id if answer.review else "?"
         typer.echo(f"  {rank}. {answer.text!r}  score {answer.score:.3f}  review {review_id}")
         typer.echo(f"     {answer.context(60)}")
+    for answer in result.answers:
+        if answer.is_no_answer:
+            typer.echo(f"  (no answer: score {answer.score:.3f})")
 
 
 def print_with_consensus(result: AskResult, consensus: Consensus) -> None:
