@@ -81,13 +81,15 @@ def print_analysis(analysis: Analysis, limit: int) -> None:
         typer.echo(f"Question ({q.target_lang}, {q.model}): {q.text}")
         if analysis.answer is None:
             typer.echo("The reviews don't say (the reader's best prediction is no answer).")
-        for rank, (answer, translated) in enumerate(zip(analysis.result.answers, analysis.answers, strict=True), 1):
-            if translated is None:
-                typer.echo(f"  {rank}. (no answer)  score {answer.score:.3f}")
-                continue
+        pairs = list(zip(analysis.result.answers, analysis.answers, strict=True))
+        spans = [(answer, translated) for answer, translated in pairs if translated is not None]
+        for rank, (answer, translated) in enumerate(spans, 1):  # as `ask`: spans numbered, "no answer" after
             review = f"  review {answer.review.review_id}" if answer.review else ""
             typer.echo(f"  {rank}. {translated.text!r}  score {answer.score:.3f}{review}")
             typer.echo(f"     ({translated.source_lang}: {_short(translated.source_text, 90)!r})")
+        for answer, missing in pairs:
+            if missing is None:
+                typer.echo(f"  (no answer: score {answer.score:.3f})")
     elif isinstance(analysis, Generation):
         typer.echo(f"Prompt: {analysis.prompt}")
         if analysis.reviews:
