@@ -190,7 +190,7 @@ class HeldOut:
                 yield domain, group, output["reader"]["answers"]
 
 
-def _write_int8_variant(model_dir: Path, held_out: HeldOut, windows: int = 300) -> None:
+def _write_int8_variant(model_dir: Path, held_out: HeldOut, max_seq_length: int, windows: int = 300) -> None:
     """Quantise the reader in `model_dir` to int8 OpenVINO, calibrated on held-out (question, review) windows."""
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
@@ -200,7 +200,7 @@ def _write_int8_variant(model_dir: Path, held_out: HeldOut, windows: int = 300) 
     model = AutoModelForQuestionAnswering.from_pretrained(model_dir).eval()
     questions = [q for part in held_out.parts for q in part.questions][:windows]
     encoded = [
-        tokenizer(q.question, q.review_text, truncation="only_second", max_length=384, return_tensors="np")
+        tokenizer(q.question, q.review_text, truncation="only_second", max_length=max_seq_length, return_tensors="np")
         for q in questions
     ]
     write_openvino_int8(model, model_dir, [{k: e[k] for k in ("input_ids", "attention_mask")} for e in encoded])
@@ -231,17 +231,17 @@ def choose_inference_precision(
     import time
 
     from qa.device import supports_fast_bf16
-    from qa.readers.fast import nncf_installed, openvino_installed
+    from qa.readers.fast import installed
 
     if split == "test":
         raise DataError("Choosing the inference variant on the test split would leak it; use dev.")
     device = resolve_device(settings.device)
-    candidates = ["fp32", "int8", *(["openvino"] if openvino_installed() else [])] if device == "cpu" else ["fp32"]
+    candidates = ["fp32", "int8", *(["openvino"] if installed("openvino") else [])] if device == "cpu" else ["fp32"]
     if supports_fast_bf16(device):
         candidates.insert(1, "bf16")
     held_out = HeldOut.load(source_dir, domains, split, max_groups)
-    if device == "cpu" and openvino_installed() and nncf_installed():
-        _write_int8_variant(model_dir, held_out)
+    if device == "cpu" and installed("openvino") and installed("nncf"):
+        _write_int8_variant(model_dir, held_out, settings.reader.max_seq_length)
         candidates.append("openvino-int8")
     measured: dict[str, dict[str, float]] = {}
     for precision in candidates:

@@ -68,18 +68,11 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
         return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
-def openvino_installed() -> bool:
-    """Is the `openvino` package importable (the "openvino" variant's runtime)?"""
+def installed(package: str) -> bool:
+    """Is `package` importable ("openvino" runs the OpenVINO variants, "nncf" writes "openvino-int8")?"""
     import importlib.util
 
-    return importlib.util.find_spec("openvino") is not None
-
-
-def nncf_installed() -> bool:
-    """Is NNCF importable (the quantiser that writes the "openvino-int8" variant)?"""
-    import importlib.util
-
-    return importlib.util.find_spec("nncf") is not None
+    return importlib.util.find_spec(package) is not None
 
 
 def _openvino() -> Any:
