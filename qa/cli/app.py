@@ -253,6 +253,16 @@ def train_reader(
             help="Multi-task: weight of a question-subjectivity loss beside the span loss (0 = off).",
         ),
     ] = 0.0,
+    teacher: Annotated[
+        str | None,
+        typer.Option(
+            help="Distillation: a trained reader whose span scores the new reader also learns (e.g. an MPNet reader)."
+        ),
+    ] = None,
+    distillation_weight: Annotated[
+        float, typer.Option(help="Distillation: share of the teacher's loss, in (0, 1]; the gold spans get the rest.")
+    ] = 0.5,
+    distillation_temperature: Annotated[float, typer.Option(help="Distillation: softmax temperature.")] = 2.0,
     *,
     ctx: typer.Context,
 ) -> None:
@@ -273,6 +283,9 @@ def train_reader(
         bf16=bf16,
         save_every_epoch=save_every_epoch,
         subjectivity_weight=subjectivity_weight,
+        teacher=teacher,
+        distillation_weight=distillation_weight,
+        distillation_temperature=distillation_temperature,
     )
     source_dir = resolve_subjqa_dir(settings, domain_list)
     if folds > 1:

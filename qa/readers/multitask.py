@@ -17,7 +17,17 @@ from torch import nn
 SUBJECTIVITY_LABEL = "subjective"
 
 
-class SubjectivityMultiTask(nn.Module):
+class TrainingWrapper(nn.Module):
+    """A question-answering model with a training-only loss around it; only the model is saved."""
+
+    def __init__(self, qa_model: Any) -> None:
+        """:param qa_model: a transformers `AutoModelForQuestionAnswering` model; it is what gets saved."""
+        super().__init__()
+        self.qa_model = qa_model
+        self.config = qa_model.config  # Trainer reads a few config fields
+
+
+class SubjectivityMultiTask(TrainingWrapper):
     """A question-answering model plus a binary subjectivity classifier on its first token."""
 
     def __init__(self, qa_model: Any, weight: float) -> None:
@@ -26,11 +36,9 @@ class SubjectivityMultiTask(nn.Module):
         :param qa_model: a transformers `AutoModelForQuestionAnswering` model; it is what gets saved.
         :param weight: weight of the subjectivity cross-entropy added to the span loss (> 0).
         """
-        super().__init__()
-        self.qa_model = qa_model
+        super().__init__(qa_model)
         self.weight = weight
         self.subjectivity_head = nn.Linear(qa_model.config.hidden_size, 2)
-        self.config = qa_model.config  # Trainer reads a few config fields
 
     def forward(
         self,
@@ -62,5 +70,5 @@ class SubjectivityMultiTask(nn.Module):
 
 
 def reader_model(model: Any) -> Any:
-    """The question-answering model to save: unwrapped from `SubjectivityMultiTask` if needed."""
-    return model.qa_model if isinstance(model, SubjectivityMultiTask) else model
+    """The question-answering model to save: unwrapped from a `TrainingWrapper` if needed."""
+    return model.qa_model if isinstance(model, TrainingWrapper) else model

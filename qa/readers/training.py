@@ -24,8 +24,18 @@ from indexer.squad import SquadExample
 from qa.config import check_positive
 from qa.device import supports_fast_bf16
 from qa.errors import DataError, ModelError
+from qa.readers.distillation import (
+    TEACHER_END,
+    TEACHER_START,
+    DistillationCollator,
+    DistilledReader,
+    TeacherWindow,
+    read_with_teacher,
+    student_targets,
+)
 from qa.readers.model_files import READER_INFO_FILE
 from qa.readers.multitask import SUBJECTIVITY_LABEL, SubjectivityMultiTask, reader_model
+from qa.readers.windows import cls_position, encode_windows
 from qa.stores.atomic import write_atomic
 
 
@@ -55,6 +65,13 @@ class TrainingConfig:
     #: Multi-task training: weight of a question-subjectivity loss (SubjQA's `is_ques_subjective`)
     #: added to the span loss; 0 trains the span head alone. The extra head is not saved.
     subjectivity_weight: float = 0.0
+    #: Knowledge distillation: a trained reader (folder or hub id) whose start/end logits the student
+    #: learns beside the gold spans (`qa.readers.distillation`); None trains on gold spans alone.
+    teacher: str | None = None
+    #: Share of the distillation loss, in (0, 1]; the gold span loss gets the rest.
+    distillation_weight: float = 0.5
+    #: Softmax temperature of the distillation loss (> 0).
+    distillation_temperature: float = 2.0
 
     def __post_init__(self) -> None:
         # Every number, from `train-reader` flags or Python, is checked here once (qa.config helpers).
@@ -67,6 +84,11 @@ class TrainingConfig:
             raise DataError(
                 f"subjectivity_weight must be a number from 0 (off) upwards, not {self.subjectivity_weight!r}."
             )
+        check_positive("distillation_temperature", self.distillation_temperature)
+        if not (isinstance(self.distillation_weight, (int, float)) and 0 < self.distillation_weight <= 1):
+            raise DataError(f"distillation_weight must be in (0, 1], not {self.distillation_weight!r}.")
+        if self.teacher is not None and self.subjectivity_weight > 0:
+            raise DataError("Distillation (teacher) and the subjectivity head cannot be combined: choose one.")
 
 
 @dataclass
@@ -113,23 +135,24 @@ def _answer_token_span(
     return (start, end) if start <= end else None
 
 
-def build_features(tokenizer: Any, examples: Sequence[SquadExample], config: TrainingConfig) -> list[dict[str, Any]]:
-    """Tokenise examples into overflowing windows with start/end labels (CLS = no answer)."""
-    pad_right = tokenizer.padding_side == "right"
-    encoded = tokenizer(
-        [e.question.strip() for e in examples] if pad_right else [e.context for e in examples],
-        [e.context for e in examples] if pad_right else [e.question.strip() for e in examples],
-        truncation="only_second" if pad_right else "only_first",
-        max_length=config.max_seq_length,
-        stride=config.stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-    )
+def build_features(
+    tokenizer: Any,
+    examples: Sequence[SquadExample],
+    config: TrainingConfig,
+    teacher: Sequence[Sequence[TeacherWindow]] | None = None,
+) -> list[dict[str, Any]]:
+    """Tokenise examples into overflowing windows with start/end labels (CLS = no answer).
+
+    With `teacher` (the teacher's windows per example, `read_with_teacher`), every window also gets
+    the teacher's start/end logits for its own tokens.
+    """
+    encoded = encode_windows(tokenizer, examples, config.max_seq_length, config.stride)
     features: list[dict[str, Any]] = []
     for i, offsets in enumerate(encoded["offset_mapping"]):
-        example = examples[encoded["overflow_to_sample_mapping"][i]]
+        sample = encoded["overflow_to_sample_mapping"][i]
+        example = examples[sample]
         input_ids = encoded["input_ids"][i]
-        cls_index = input_ids.index(tokenizer.cls_token_id) if tokenizer.cls_token_id in input_ids else 0
+        cls_index = cls_position(tokenizer, input_ids)
         span = None
         if example.answer_text is not None and example.answer_start is not None:
             end_char = example.answer_start + len(example.answer_text)
@@ -141,6 +164,10 @@ def build_features(tokenizer: Any, examples: Sequence[SquadExample], config: Tra
         row.update(start_positions=start_position, end_positions=end_position)
         if config.subjectivity_weight > 0:
             row[SUBJECTIVITY_LABEL] = int(example.is_subjective)
+        if teacher is not None:
+            row[TEACHER_START], row[TEACHER_END] = student_targets(
+                teacher[sample], offsets, encoded.sequence_ids(i), cls_index
+            )
         features.append(row)
     return features
 
@@ -179,9 +206,26 @@ def train_reader(
     except (OSError, ValueError) as error:
         raise ModelError(f"Cannot load the base model {base!r}: {error}") from error
 
-    features = build_features(tokenizer, examples, config)
-    trained: Any = SubjectivityMultiTask(model, config.subjectivity_weight) if config.subjectivity_weight > 0 else model
+    bf16 = supports_fast_bf16(device) if config.bf16 is None else config.bf16
     record = TrainingRecord(base=base, domains=list(domains), config=config, examples=len(examples))
+    teacher = None
+    if config.teacher is not None:
+        require_hub_model(config.teacher, "teacher")
+        started = time.perf_counter()
+        try:
+            teacher = read_with_teacher(
+                config.teacher,
+                examples,
+                max_seq_length=config.max_seq_length,
+                stride=config.stride,
+                device=device,
+                bf16=bf16,
+                progress=progress,
+            )
+        except (OSError, ValueError) as error:
+            raise ModelError(f"Cannot load the teacher {config.teacher!r}: {error}") from error
+        record.extra["teacher_seconds"] = round(time.perf_counter() - started, 1)
+    features = build_features(tokenizer, examples, config, teacher)
     record.features, record.device = len(features), device
     with tempfile.TemporaryDirectory(prefix="reviewqa-train-") as scratch:
         arguments = TrainingArguments(
@@ -199,15 +243,16 @@ def train_reader(
             disable_tqdm=not progress,
             # Batches of similar length need less padding: a large saving on CPU.
             train_sampling_strategy="group_by_length",
-            bf16=supports_fast_bf16(device) if config.bf16 is None else config.bf16,
-            label_names=["start_positions", "end_positions"]
-            + ([SUBJECTIVITY_LABEL] if config.subjectivity_weight > 0 else []),
+            bf16=bf16,
+            label_names=["start_positions", "end_positions", *_extra_labels(config)],
         )
         trainer = Trainer(
-            model=trained,
+            model=_training_model(model, config),
             args=arguments,
             train_dataset=_Features(features),
-            data_collator=DataCollatorWithPadding(tokenizer),
+            data_collator=DistillationCollator(tokenizer)
+            if teacher is not None
+            else DataCollatorWithPadding(tokenizer),
             processing_class=tokenizer,
             callbacks=[_EpochSnapshots(tokenizer, record, out_dir)] if config.save_every_epoch else None,
         )
@@ -216,6 +261,22 @@ def train_reader(
         record.seconds = round(time.perf_counter() - started, 1)
         save_reader(reader_model(trainer.model), tokenizer, record, out_dir)
     return record
+
+
+def _training_model(model: Any, config: TrainingConfig) -> Any:
+    """The model the Trainer optimises: the reader itself, or the reader inside its training-only loss."""
+    if config.teacher is not None:
+        return DistilledReader(model, config.distillation_weight, config.distillation_temperature)
+    if config.subjectivity_weight > 0:
+        return SubjectivityMultiTask(model, config.subjectivity_weight)
+    return model
+
+
+def _extra_labels(config: TrainingConfig) -> list[str]:
+    """Feature keys, beside the span labels, that the training-only loss reads."""
+    if config.teacher is not None:
+        return [TEACHER_START, TEACHER_END]
+    return [SUBJECTIVITY_LABEL] if config.subjectivity_weight > 0 else []
 
 
 class _EpochSnapshots(TrainerCallback):
