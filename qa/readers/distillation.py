@@ -201,32 +201,18 @@ class DistilledReader(TrainingWrapper):
         super().__init__(qa_model)
         self.weight, self.temperature = weight, temperature
 
-    def forward(
+    def loss(
         self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.Tensor | None = None,
-        start_positions: torch.Tensor | None = None,
-        end_positions: torch.Tensor | None = None,
+        outputs: Any,
         teacher_start: torch.Tensor | None = None,
         teacher_end: torch.Tensor | None = None,
-    ) -> dict[str, torch.Tensor]:
-        """Span logits, and the combined loss when labels and teacher targets are given."""
-        outputs = self.qa_model(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            start_positions=start_positions,
-            end_positions=end_positions,
-            **({"token_type_ids": token_type_ids} if token_type_ids is not None else {}),
-        )
-        result = {"start_logits": outputs.start_logits, "end_logits": outputs.end_logits}
-        if outputs.loss is not None:
-            loss = outputs.loss
-            if teacher_start is not None and teacher_end is not None:
-                soft = (self._kl(outputs.start_logits, teacher_start) + self._kl(outputs.end_logits, teacher_end)) / 2
-                loss = (1 - self.weight) * loss + self.weight * soft
-            result["loss"] = loss
-        return result
+        **labels: torch.Tensor,
+    ) -> torch.Tensor:
+        """(1 - w) * the span loss + w * the distillation loss (the span loss alone without targets)."""
+        if teacher_start is None or teacher_end is None:
+            return outputs.loss
+        soft = (self._kl(outputs.start_logits, teacher_start) + self._kl(outputs.end_logits, teacher_end)) / 2
+        return (1 - self.weight) * outputs.loss + self.weight * soft
 
     def _kl(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
         """T^2 * KL(teacher || student) over one batch of windows, softened at the temperature."""
