@@ -22,8 +22,8 @@ import torch
 from torch import nn
 
 from indexer.squad import SquadExample
-from qa.readers.multitask import TrainingWrapper
-from qa.readers.windows import cls_position, encode_windows
+from qa.readers.windows import cls_position, context_positions, encode_windows
+from qa.readers.wrapper import TrainingWrapper
 
 #: Feature keys of the teacher's per-token start/end logits, one list per window.
 TEACHER_START, TEACHER_END = "teacher_start", "teacher_end"
@@ -57,8 +57,8 @@ class TeacherWindow:
 
 def context_span(offsets: Sequence[tuple[int, int]], sequence_ids: Sequence[int | None]) -> tuple[int, int] | None:
     """[first, last) characters of the review that a window's context tokens cover, or None if none."""
-    context = [offsets[i] for i, s in enumerate(sequence_ids) if s == 1]
-    return (context[0][0], context[-1][1]) if context else None
+    context = context_positions(sequence_ids)
+    return (offsets[context[0]][0], offsets[context[-1]][1]) if context else None
 
 
 def teacher_window(
@@ -72,7 +72,7 @@ def teacher_window(
     span = context_span(offsets, sequence_ids)
     if span is None:
         return None
-    context = [i for i, s in enumerate(sequence_ids) if s == 1]
+    context = context_positions(sequence_ids)
     return TeacherWindow(
         first_char=span[0],
         last_char=span[1],
@@ -105,10 +105,9 @@ def student_targets(
         return start, end
     teacher = max(windows, key=lambda window: window.overlap(*span))
     start[cls_index], end[cls_index] = teacher.null_start, teacher.null_end
-    for i, s in enumerate(sequence_ids):
-        if s == 1:
-            start[i] = teacher.starts.get(offsets[i][0], MASKED)
-            end[i] = teacher.ends.get(offsets[i][1], MASKED)
+    for i in context_positions(sequence_ids):
+        start[i] = teacher.starts.get(offsets[i][0], MASKED)
+        end[i] = teacher.ends.get(offsets[i][1], MASKED)
     return start, end
 
 
@@ -190,6 +189,8 @@ class DistillationCollator:
 
 class DistilledReader(TrainingWrapper):
     """A student question-answering model trained on gold spans and on a teacher's logits."""
+
+    extra_labels = (TEACHER_START, TEACHER_END)
 
     def __init__(self, qa_model: Any, weight: float, temperature: float) -> None:
         """Wrap a student.

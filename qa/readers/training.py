@@ -34,8 +34,9 @@ from qa.readers.distillation import (
     student_targets,
 )
 from qa.readers.model_files import READER_INFO_FILE
-from qa.readers.multitask import SUBJECTIVITY_LABEL, SubjectivityMultiTask, reader_model
-from qa.readers.windows import cls_position, encode_windows
+from qa.readers.multitask import SUBJECTIVITY_LABEL, SubjectivityMultiTask
+from qa.readers.windows import cls_position, context_positions, encode_windows
+from qa.readers.wrapper import reader_model
 from qa.stores.atomic import write_atomic
 
 
@@ -120,7 +121,7 @@ def _answer_token_span(
     offsets: Sequence[tuple[int, int]], sequence_ids: Sequence[int | None], start_char: int, end_char: int
 ) -> tuple[int, int] | None:
     """Token indices of the answer inside this window's context, or None if it is not fully inside."""
-    context = [i for i, s in enumerate(sequence_ids) if s == 1]
+    context = context_positions(sequence_ids)
     if not context:
         return None
     first, last = context[0], context[-1]
@@ -226,6 +227,7 @@ def train_reader(
             raise ModelError(f"Cannot load the teacher {config.teacher!r}: {error}") from error
         record.extra["teacher_seconds"] = round(time.perf_counter() - started, 1)
     features = build_features(tokenizer, examples, config, teacher)
+    trained = _training_model(model, config)
     record.features, record.device = len(features), device
     with tempfile.TemporaryDirectory(prefix="reviewqa-train-") as scratch:
         arguments = TrainingArguments(
@@ -244,10 +246,10 @@ def train_reader(
             # Batches of similar length need less padding: a large saving on CPU.
             train_sampling_strategy="group_by_length",
             bf16=bf16,
-            label_names=["start_positions", "end_positions", *_extra_labels(config)],
+            label_names=["start_positions", "end_positions", *getattr(trained, "extra_labels", ())],
         )
         trainer = Trainer(
-            model=_training_model(model, config),
+            model=trained,
             args=arguments,
             train_dataset=_Features(features),
             data_collator=DistillationCollator(tokenizer)
@@ -270,13 +272,6 @@ def _training_model(model: Any, config: TrainingConfig) -> Any:
     if config.subjectivity_weight > 0:
         return SubjectivityMultiTask(model, config.subjectivity_weight)
     return model
-
-
-def _extra_labels(config: TrainingConfig) -> list[str]:
-    """Feature keys, beside the span labels, that the training-only loss reads."""
-    if config.teacher is not None:
-        return [TEACHER_START, TEACHER_END]
-    return [SUBJECTIVITY_LABEL] if config.subjectivity_weight > 0 else []
 
 
 class _EpochSnapshots(TrainerCallback):

@@ -37,3 +37,8 @@ def encode_windows(tokenizer: Any, examples: Sequence[SquadExample], max_seq_len
 def cls_position(tokenizer: Any, input_ids: Sequence[int]) -> int:
     """Position of the CLS token in one window (the "no answer" label), 0 if it has none."""
     return input_ids.index(tokenizer.cls_token_id) if tokenizer.cls_token_id in input_ids else 0
+
+
+def context_positions(sequence_ids: Sequence[int | None]) -> list[int]:
+    """Positions of one window's review tokens (sequence id 1: the question comes first)."""
+    return [i for i, s in enumerate(sequence_ids) if s == 1]

@@ -20,8 +20,8 @@ from qa.readers.distillation import (
     teacher_window,
 )
 from qa.readers.model_files import READER_INFO_FILE, packaged_minilm_dir
-from qa.readers.multitask import reader_model
 from qa.readers.training import TrainingConfig, build_features, train_reader
+from qa.readers.wrapper import reader_model
 
 # "good battery life": review characters 0-4, 5-12, 13-17.
 TEACHER_OFFSETS = [(0, 0), (0, 2), (0, 0), (0, 0), (0, 4), (5, 12), (13, 17), (0, 0)]  # <s> q </s></s> c </s>

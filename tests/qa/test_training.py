@@ -105,8 +105,9 @@ def test_subjectivity_multitask_adds_its_loss_and_saves_a_plain_reader(subjqa_di
     from indexer.sources.subjqa import load_subjqa
     from indexer.squad import to_training_examples
     from qa.readers.model_files import packaged_minilm_dir
-    from qa.readers.multitask import SubjectivityMultiTask, reader_model
+    from qa.readers.multitask import SubjectivityMultiTask
     from qa.readers.training import train_reader
+    from qa.readers.wrapper import reader_model
 
     torch.manual_seed(0)
     config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
