@@ -137,9 +137,10 @@ def eval_retriever(
         for definition, n in result.queries.items()
     ]
     markdown = table(["definition", "queries", *(f"R@{k}" for k in KS), "MRR", "MAP"], rows)
-    name = name or f"retriever-{settings.retrieval.retriever}-{domain}-{split}"
+    name = name or f"retriever-{_retriever_label(settings)}-{domain}-{split}"
     config = {
         "retriever": settings.retrieval.retriever,
+        **_reranker_config(settings),
         "domain": domain,
         "split": split,
         "limit": limit,
@@ -155,12 +156,27 @@ def eval_retriever(
         results_dir=results_dir,
     )
     plot_recall_curves(
-        {settings.retrieval.retriever: result.recall["answer_in_document"]},
+        {_retriever_label(settings): result.recall["answer_in_document"]},
         results_dir / f"{name}.png",
         f"{domain} {split}: recall@k (answer in review)",
     )
-    typer.echo(f"retriever={settings.retrieval.retriever} domain={domain} split={split} (product and split filters)")
+    typer.echo(f"retriever={_retriever_label(settings)} domain={domain} split={split} (product and split filters)")
     typer.echo(markdown)
+
+
+def _retriever_label(settings: Any) -> str:
+    """The retriever's name in result names: "bm25", or "bm25+reranker" with a cross-encoder."""
+    reranked = settings.retrieval.reranker != "none"
+    return f"{settings.retrieval.retriever}+reranker" if reranked else settings.retrieval.retriever
+
+
+def _reranker_config(settings: Any) -> dict[str, Any]:
+    """The reranker part of a result's config (nothing without one): its identity and candidate count."""
+    from qa.retrievers.reranker import reranker_identity
+
+    if settings.retrieval.reranker == "none":
+        return {}
+    return {"reranker": reranker_identity(settings), "rerank_candidates": settings.retrieval.rerank_candidates}
 
 
 def _eval_book_retriever(settings: Any, domain: str, split: str, name: str | None, results_dir: Path) -> None:
@@ -295,7 +311,7 @@ def eval_pipeline(
 
     result = evaluate_pipeline(ask, questions, similarity=_similarity(settings, sas_model), progress=not quiet)
     model = _reader_name(settings)
-    name = name or f"pipeline-{settings.retrieval.retriever}{top_k_retriever}-{model}-{domain}-{split}"
+    name = name or f"pipeline-{_retriever_label(settings)}{top_k_retriever}-{model}-{domain}-{split}"
     markdown = (
         table(
             ["answers", "part", "groups", "EM", "F1"],
@@ -307,6 +323,7 @@ def eval_pipeline(
     config = {
         "answer_decision": api.reader.answer_decision.fitted_on,
         "retriever": settings.retrieval.retriever,
+        **_reranker_config(settings),
         "top_k_retriever": top_k_retriever,
         "reader": model,
         "domain": domain,

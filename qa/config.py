@@ -135,10 +135,19 @@ class RetrievalSettings:
     #: Weight of the BM25 list in the weighted reciprocal rank fusion (the dense list gets 1 - w).
     #: `python -m eval.compare_retrievers --tune-hybrid-on dev` chooses it on dev.
     hybrid_bm25_weight: float = 0.5
+    #: Cross-encoder that reorders the retrieved reviews before the reader reads the top `top_k`:
+    #: "none" (default), "auto" = the one `reviewqa train-reranker` trained (models/reranker in the
+    #: data dir), a folder, or online a hub id such as cross-encoder/ms-marco-MiniLM-L-6-v2.
+    reranker: str = "none"
+    #: Reviews the retriever fetches for the reranker to reorder (at least `top_k`).
+    rerank_candidates: int = 10
 
     def __post_init__(self) -> None:
         check_choice("The retriever", self.retriever, get_args(RetrieverKind))
         check_top_k("top_k_retriever", self.top_k)
+        check_top_k("rerank_candidates", self.rerank_candidates)
+        if not isinstance(self.reranker, str) or not self.reranker.strip():
+            raise DataError("The reranker must be none, auto, a folder or a hub id, not empty.")
         check_choice("The hybrid dense retriever", self.hybrid_dense, get_args(DenseKind))
         check_top_k("hybrid_candidates", self.hybrid_candidates)
         if not 0.0 <= self.hybrid_bm25_weight <= 1.0:
@@ -362,6 +371,11 @@ class Settings:
     def default_dpr_dir(self) -> Path:
         """Where `reviewqa train-retriever` writes the DPR encoders and `dpr_*_model == "auto"` looks."""
         return self.models_dir / "dpr"
+
+    @property
+    def default_reranker_dir(self) -> Path:
+        """Where `reviewqa train-reranker` writes the cross-encoder and `reranker == "auto"` looks."""
+        return self.models_dir / "reranker"
 
     @property
     def default_reader_dir(self) -> Path:

@@ -40,6 +40,8 @@ class EnvironmentSettings(BaseSettings):
     dpr_query_model: str | None = _env("REVIEWQA_DPR_QUERY_MODEL")
     dpr_document_model: str | None = _env("REVIEWQA_DPR_DOCUMENT_MODEL")
     hybrid_bm25_weight: float | None = _env("REVIEWQA_HYBRID_BM25_WEIGHT")
+    reranker: str | None = _env("REVIEWQA_RERANKER")
+    rerank_candidates: int | None = _env("REVIEWQA_RERANK_CANDIDATES")
     reader_model: str | None = _env("REVIEWQA_READER")
     reader_no_answer_boost: float | None = _env("REVIEWQA_NO_ANSWER_BOOST")
     reader_precision: str | None = _env("REVIEWQA_READER_PRECISION")

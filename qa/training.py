@@ -19,10 +19,11 @@ from qa.errors import DataError
 from qa.pipelines.definitions import build_reader, extractive_pipeline
 from qa.question_groups import QuestionGroup, group_questions
 from qa.readers.boost import no_answer_share, predict_isolated, score_predictions, tune_no_answer_boost
-from qa.readers.decision import DecisionSignals, fit_decision, prior_weights
+from qa.readers.decision import FEATURE_NAMES, FIRST_STAGE_FEATURES, DecisionSignals, fit_decision, prior_weights
 from qa.readers.squad import max_over_golds
-from qa.readers.training import TrainingConfig, TrainingRecord, train_reader, update_reader_info
+from qa.readers.training import TrainingConfig, TrainingRecord, store_decision, train_reader, update_reader_info
 from qa.retrievers.encoder_models import resolve_encoder_model
+from qa.retrievers.reranker import NO_RERANKER, reranker_identity
 from qa.stores.filters import review_filters
 from qa.types import Question
 
@@ -91,7 +92,9 @@ def fit_answer_decision(
     group is asked through the extractive pipeline at `settings.retrieval.top_k`, with the reader's
     decision switched off (boost 0), and the reader's signals, the best span's F1 and abstaining's F1
     are collected. `qa.readers.decision.fit_decision` fits the logistic decision, cross-fitted by
-    product; the parameters and the out-of-fold report go into `reviewqa_reader.json`.
+    product; the parameters and the out-of-fold report go into `reviewqa_reader.json`. With a reranker
+    configured (`settings.retrieval.reranker`), BM25's candidates are reranked first, the fit also
+    reads the reranker's probability, and it is stored under the reranker's identity.
 
     `no_answer_prior` re-weights the groups so that no-answer ones have the share they have in the
     train splits ("train", the default: dev is small and its mix differs, 61 % no-answer in
@@ -113,16 +116,21 @@ def fit_answer_decision(
         span_f1.append(max_over_golds(best, group.answers)[1] if best is not None else 0.0)
         null_f1.append(max_over_golds(None, group.answers)[1])
         products.append(f"{domain}:{group.item_id}")
-    fitted_on = f"{'+'.join(domains)}/{split}, pipeline bm25 top-{settings.retrieval.top_k}"
+    reranker = reranker_identity(tuning_settings)
+    stages = "bm25" if reranker == NO_RERANKER else f"bm25 -> reranker {reranker}"
+    fitted_on = f"{'+'.join(domains)}/{split}, pipeline {stages} top-{settings.retrieval.top_k}"
     share = resolve_no_answer_prior(no_answer_prior, domains, source_dir)
     importance = None if share is None else prior_weights([f == 1.0 for f in null_f1], share)
     if share is not None:
         fitted_on += f", no-answer share {share:.2f} ({no_answer_prior})"
+    features = FIRST_STAGE_FEATURES if reranker == NO_RERANKER else FEATURE_NAMES
     try:
-        fit = fit_decision(signals, span_f1, null_f1, products, fitted_on=fitted_on, importance=importance)
+        fit = fit_decision(
+            signals, span_f1, null_f1, products, features=features, fitted_on=fitted_on, importance=importance
+        )
     except ValueError as error:  # too little signal (a reader trained for a few steps): keep the boost rule
         report = {"fitted": False, "reason": str(error), "questions": len(signals)}
-        update_reader_info(model_dir, answer_decision=None, answer_decision_report=report)
+        store_decision(model_dir, reranker, None, report)
         return report
     # The single CLS-logit threshold, fitted the same way on the same outputs: dev keeps whichever
     # of the two has the higher out-of-fold F1 (the extra signals do not help every reader).
@@ -138,8 +146,8 @@ def fit_answer_decision(
         "cv_f1_gap_only": gap_only.report["cv_f1"],
         "cv_ece_gap_only": gap_only.report["cv_ece"],
     }
-    update_reader_info(model_dir, answer_decision=kept.decision.to_dict(), answer_decision_report=report)
-    return {"fitted": True, **report}
+    store_decision(model_dir, reranker, kept.decision.to_dict(), report)
+    return {"fitted": True, "reranker": reranker, **report}
 
 
 @dataclass(frozen=True)

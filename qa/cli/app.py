@@ -327,7 +327,11 @@ def tune_reader(
     *,
     ctx: typer.Context,
 ) -> None:
-    """Fit a trained reader's answer decision and no-answer boost, and choose its fast variant, on a held-out split."""
+    """Fit a trained reader's answer decision and no-answer boost, and choose its fast variant, on a held-out split.
+
+    With `--reranker`, only the answer decision is fitted, for the reader behind that reranker (kept
+    beside the plain one); the boost and the fast variant belong to the reader alone and stay as they are.
+    """
     from qa.data import resolve_subjqa_dir
     from qa.training import choose_inference_precision, fit_answer_decision
     from qa.training import tune_reader as tune
@@ -337,13 +341,19 @@ def tune_reader(
     domain_list = comma_list(domains)
     model_dir = model or settings.default_reader_dir
     source_dir = resolve_subjqa_dir(settings, domain_list)
-    report = tune(settings, model_dir, domain_list, source_dir, split, not quiet, no_answer_prior=no_answer_prior)
+    reranked = settings.retrieval.reranker != "none"
+    report = (
+        {}
+        if reranked
+        else tune(settings, model_dir, domain_list, source_dir, split, not quiet, no_answer_prior=no_answer_prior)
+    )
     report["answer_decision"] = fit_answer_decision(
         settings, model_dir, domain_list, source_dir, split, progress=not quiet, no_answer_prior=no_answer_prior
     )
-    report["inference"] = choose_inference_precision(
-        settings, model_dir, domain_list, source_dir, split, progress=not quiet
-    )
+    if not reranked:
+        report["inference"] = choose_inference_precision(
+            settings, model_dir, domain_list, source_dir, split, progress=not quiet
+        )
     typer.echo(json.dumps(report, indent=2))
 
 

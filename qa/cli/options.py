@@ -38,6 +38,14 @@ NoAnswerPrior = Annotated[
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 Retriever = Annotated[str | None, typer.Option("--retriever", help="bm25 (default), embedding, dpr or hybrid.")]
+Reranker = Annotated[
+    str | None,
+    typer.Option(
+        "--reranker",
+        help="Cross-encoder that reorders the retrieved reviews: none (default), auto (trained by "
+        "train-reranker), a folder or a hub id.",
+    ),
+]
 StoreBackendOption = Annotated[
     str | None, typer.Option("--store", help="Document store: embedded (default), faiss or elasticsearch (ES_URL).")
 ]
@@ -63,6 +71,7 @@ class SharedOptions:
     reader: str | None = None
     embedding_model: str | None = None
     quiet: bool = False
+    reranker: str | None = None
 
 
 def shared_options(
@@ -75,17 +84,18 @@ def shared_options(
     reader: Reader = None,
     embedding_model: EmbeddingModel = None,
     quiet: Quiet = False,
+    reranker: Reranker = None,
 ) -> None:
     """Question answering over customer reviews.
 
     The options above may be given before or after the command (`reviewqa ask ... --data-dir D`).
     """
-    ctx.obj = SharedOptions(data_dir, subjqa_dir, device, store, retriever, reader, embedding_model, quiet)
+    ctx.obj = SharedOptions(data_dir, subjqa_dir, device, store, retriever, reader, embedding_model, quiet, reranker)
 
 
 SHARED_HELP = (
-    "Shared options (--data-dir, --subjqa-dir, --device, --store, --retriever, --reader, --embedding-model, "
-    "--quiet) may follow the command too: see `reviewqa --help`."
+    "Shared options (--data-dir, --subjqa-dir, --device, --store, --retriever, --reranker, --reader, "
+    "--embedding-model, --quiet) may follow the command too: see `reviewqa --help`."
 )
 
 
@@ -134,6 +144,7 @@ def settings_from(ctx: typer.Context, *, retriever_default: str | None = None, *
         retriever=retriever,
         reader_model=options.reader,
         embedding_model=options.embedding_model,
+        reranker=options.reranker,
         **overrides,
     )
 

@@ -1,10 +1,11 @@
-"""Commands of dense retrieval: `reviewqa embed` and `reviewqa train-retriever` (registered by qa/cli/app.py)."""
+"""Commands of retrieval models: `reviewqa embed`, `train-retriever`, `train-reranker` (registered by qa/cli/app.py)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -50,13 +51,11 @@ def train_retriever(
     ctx: typer.Context,
 ) -> None:
     """Train DPR question/review encoders on SubjQA train (in-batch + BM25 hard negatives)."""
-    from qa.data import resolve_subjqa_dir
     from qa.errors import ReviewQAError
     from qa.retrievers.training import RetrieverTrainingConfig, train_dpr
 
     if encoders not in ("shared", "separate"):
         raise ReviewQAError(f"--encoders must be shared or separate, not {encoders!r}.")
-    settings = settings_from(ctx)
     domain_list = comma_list(domains)
     config = RetrieverTrainingConfig(
         epochs=epochs,
@@ -68,11 +67,57 @@ def train_retriever(
         max_examples=max_examples,
         max_steps=max_steps,
     )
-    report = train_dpr(
+    _train_and_echo(ctx, train_dpr, base=base, domains=domain_list, out=out, config=config)
+
+
+def train_reranker(
+    base: Annotated[str, typer.Option(help="Base encoder: packaged name, hub id or folder.")] = PACKAGED_MINILM,
+    domains: Annotated[str, typer.Option(help="Comma-separated SubjQA domains (train split).")] = "electronics",
+    epochs: Annotated[float, typer.Option(min=0.01)] = 1.0,
+    batch_size: Annotated[int, typer.Option(min=1)] = 16,
+    learning_rate: Annotated[float, typer.Option("--lr")] = 3e-5,
+    max_seq_length: Annotated[int, typer.Option(min=16)] = 256,
+    negatives: Annotated[int, typer.Option(min=1, help="BM25 hard negatives (same product) per question.")] = 3,
+    max_examples: Annotated[int | None, typer.Option(help="Train on the first N questions per domain only.")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after N steps (a quick run).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: the data dir's models/reranker).")] = None,
+    *,
+    ctx: typer.Context,
+) -> None:
+    """Train a cross-encoder reranker on SubjQA train (does this review answer the question?)."""
+    from qa.retrievers.reranker_training import RerankerTrainingConfig, train_reranker
+
+    domain_list = comma_list(domains)
+    config = RerankerTrainingConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        max_seq_length=max_seq_length,
+        negatives=negatives,
+        max_examples=max_examples,
+        max_steps=max_steps,
+    )
+    _train_and_echo(ctx, train_reranker, base=base, domains=domain_list, out=out, config=config)
+
+
+def _train_and_echo(
+    ctx: typer.Context,
+    train: Callable[..., dict[str, Any]],
+    *,
+    base: str,
+    domains: list[str],
+    out: Path | None,
+    config: Any,
+) -> None:
+    """Run a training function of `qa.retrievers` on the train split of `domains` and print its report."""
+    from qa.data import resolve_subjqa_dir
+
+    settings = settings_from(ctx)
+    report = train(
         settings,
         base=base,
-        domains=domain_list,
-        source_dir=resolve_subjqa_dir(settings, domain_list),
+        domains=domains,
+        source_dir=resolve_subjqa_dir(settings, domains),
         out_dir=out,
         config=config,
         progress=not shared(ctx).quiet,
@@ -81,6 +126,7 @@ def train_retriever(
 
 
 def register_retrieval_commands(app: typer.Typer) -> None:
-    """Add `embed` and `train-retriever` to the main CLI."""
+    """Add `embed`, `train-retriever` and `train-reranker` to the main CLI."""
     app.command("embed")(embed)
     app.command("train-retriever")(train_retriever)
+    app.command("train-reranker")(train_reranker)

@@ -20,8 +20,9 @@ from qa.errors import StoreError
 from qa.nodes.generator import LocalChatGenerator
 from qa.pipelines.generative import PROMPT_TEMPLATE, build_generator
 from qa.readers.fast import CPU_ONLY
-from qa.readers.model_files import read_reader_info, resolve_reader
+from qa.readers.model_files import fitted_decision, read_reader_info, resolve_reader
 from qa.retrievers.embedded import EmbeddedBM25Retriever, EmbeddedEmbeddingRetriever
+from qa.retrievers.reranker import NO_RERANKER, reranker_identity
 from qa.stores.embedded import EmbeddedDocumentStore
 
 if TYPE_CHECKING:  # the reader (and transformers) load only when a reader is built, not on BM25 paths
@@ -77,11 +78,12 @@ def _vector(store: DocumentStore, top_k: int) -> Any:
 
 @component
 class CandidateCount:
-    """Passes `top_k` on, and how many candidates each hybrid branch fetches (at least `minimum`).
+    """Passes `top_k` on, and how many candidates an earlier stage fetches (at least `minimum`).
 
-    :param minimum: the fewest reviews each hybrid branch (BM25, dense) fetches before fusion, so that
-        reciprocal rank fusion has more than the final `top_k` to choose from (default 20;
-        `build_retriever` passes `settings.retrieval.hybrid_candidates`).
+    :param minimum: the fewest reviews an earlier stage fetches, so that the stage after it has more
+        than the final `top_k` to choose from: each hybrid branch (BM25, dense) before fusion
+        (`settings.retrieval.hybrid_candidates`, default 20) or the first stage before the reranker
+        (`settings.retrieval.rerank_candidates`, default 10).
     """
 
     def __init__(self, minimum: int = 20) -> None:
@@ -94,7 +96,7 @@ class CandidateCount:
         :param top_k: the number of reviews the hybrid retriever returns.
         :returns: A dictionary with the following keys:
             - `top_k`: the input `top_k`, unchanged, for the joiner.
-            - `candidates`: max(top_k, minimum), the number of reviews each branch fetches.
+            - `candidates`: max(top_k, minimum), the number of reviews the earlier stage fetches.
         """
         return {"top_k": top_k, "candidates": max(top_k, self.minimum)}
 
@@ -109,8 +111,40 @@ def _dense_pipeline(store: DocumentStore, settings: Settings, kind: DenseKind, p
 
 
 def build_retriever(store: DocumentStore, settings: Settings) -> Any:
-    """The retriever `settings.retrieval.retriever` names, bound to `store`: one component with inputs
-    `query`, `filters`, `top_k` and output `documents`, whatever it is made of.
+    """The retriever `settings` configures, bound to `store`: one component with inputs `query`,
+    `filters`, `top_k` and output `documents`, whatever it is made of.
+
+    Without a reranker (`settings.retrieval.reranker == "none"`) it is the first stage alone
+    (`first_stage_retriever`). With one, the first stage fetches max(top_k,
+    `settings.retrieval.rerank_candidates`) reviews and Haystack's cross-encoder ranker keeps the
+    `top_k` it scores highest, its score replacing the first stage's.
+    """
+    first = first_stage_retriever(store, settings)
+    if settings.retrieval.reranker == NO_RERANKER:
+        return first
+    from qa.retrievers.reranker import build_reranker
+
+    pipeline = Pipeline()
+    pipeline.add_component("candidates", CandidateCount(settings.retrieval.rerank_candidates))
+    pipeline.add_component("first_stage", first)
+    pipeline.add_component("reranker", build_reranker(settings))
+    pipeline.connect("candidates.candidates", "first_stage.top_k")
+    pipeline.connect("candidates.top_k", "reranker.top_k")
+    pipeline.connect("first_stage.documents", "reranker.documents")
+    return SuperComponent(
+        pipeline,
+        input_mapping={
+            "query": ["first_stage.query", "reranker.query"],
+            "filters": ["first_stage.filters"],
+            "top_k": ["candidates.top_k"],
+        },
+        output_mapping={"reranker.documents": "documents"},
+    )
+
+
+def first_stage_retriever(store: DocumentStore, settings: Settings) -> Any:
+    """The retriever `settings.retrieval.retriever` names, bound to `store` (inputs `query`, `filters`,
+    `top_k`; output `documents`):
 
     - bm25: the backend's BM25 retriever;
     - embedding / dpr: question encoder -> the backend's vector search (a SuperComponent);
@@ -159,7 +193,8 @@ def build_reader(settings: Settings) -> ReviewReader:
     # An explicit boost (flag or REVIEWQA_NO_ANSWER_BOOST) means the single threshold; otherwise the
     # decision fitted with the model (`reviewqa_reader.json`), else its tuned boost, else 0.
     boost = settings.reader.no_answer_boost
-    decision = tuned.get("answer_decision") if boost is None else None
+    # With a reranker, the decision fitted for reader + that reranker (tune-reader --reranker), else the plain one.
+    decision = fitted_decision(tuned, reranker_identity(settings)) if boost is None and model.is_local else None
     if boost is None:
         boost = float(tuned.get("no_answer_boost", 0.0))
     precision = settings.reader.precision

@@ -34,7 +34,12 @@ FEATURE_NAMES: tuple[str, ...] = (
     "rank",
     "retrieval_ratio",
     "reviews",
+    "retrieval_score",
 )
+
+#: The signals a decision over the first stage alone reads: a raw BM25 score depends on the domain and
+#: the question's length, so it is left out; a reranker's score is a probability and is kept.
+FIRST_STAGE_FEATURES: tuple[str, ...] = tuple(name for name in FEATURE_NAMES if name != "retrieval_score")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,9 @@ class DecisionSignals:
     :param rank: 0-based retrieval rank of the review the best span comes from.
     :param retrieval_ratio: that review's retrieval score over the top review's (1.0 when unknown).
     :param reviews: how many reviews the reader read.
+    :param retrieval_score: that review's own retrieval score: BM25's, or with a reranker the
+        cross-encoder's probability that the review answers the question (0.0 when unknown). Only
+        decisions fitted behind a reranker read it (`FIRST_STAGE_FEATURES` leaves it out).
     """
 
     span_logit: float | None
@@ -55,6 +63,7 @@ class DecisionSignals:
     rank: int = 0
     retrieval_ratio: float = 1.0
     reviews: int = 1
+    retrieval_score: float = 0.0
 
     @property
     def gap(self) -> float:
@@ -72,6 +81,7 @@ class DecisionSignals:
             float(self.rank),
             self.retrieval_ratio,
             float(self.reviews),
+            self.retrieval_score,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -45,15 +45,27 @@ def resolve_model(name: str) -> ResolvedModel:
     return ResolvedModel(name, is_local=False)
 
 
+def resolve_auto(name: str, default_dir: Path, missing: str) -> ResolvedModel:
+    """The model `name` names; "auto" is the one trained into `default_dir` (ModelError `missing` if none).
+
+    :param name: "auto", a local folder or a hub id.
+    :param default_dir: where the project's training command writes the model.
+    :param missing: the error's text when "auto" finds nothing there (says how to get one).
+    """
+    if name != "auto":
+        return resolve_model(name)
+    if (default_dir / "config.json").is_file():
+        return ResolvedModel(str(default_dir), is_local=True)
+    raise ModelError(missing)
+
+
 def resolve_reader(settings: Settings) -> ResolvedModel:
     """The reader `settings` names; "auto" is the trained offline reader in the data directory."""
-    if settings.reader.model != "auto":
-        return resolve_model(settings.reader.model)
-    if (settings.default_reader_dir / "config.json").is_file():
-        return ResolvedModel(str(settings.default_reader_dir), is_local=True)
-    raise ModelError(
+    return resolve_auto(
+        settings.reader.model,
+        settings.default_reader_dir,
         f"No reader model yet in {settings.default_reader_dir}. Train one with `reviewqa train-reader` "
-        "(offline) or pass `--reader deepset/minilm-uncased-squad2` (online)."
+        "(offline) or pass `--reader deepset/minilm-uncased-squad2` (online).",
     )
 
 
@@ -63,3 +75,16 @@ def read_reader_info(model_dir: str) -> dict:
     if not info.is_file():
         return {}
     return json.loads(info.read_text(encoding="utf-8"))
+
+
+def fitted_decision(extra: dict, reranker: str) -> dict | None:
+    """The answer decision fitted for a reader with `reranker` ("none" = the first stage alone), from the
+    `extra` of its training record; a reranker never fitted with this reader falls back to the plain one.
+
+    :param extra: the "extra" values of `reviewqa_reader.json` (`read_reader_info(...)["extra"]`).
+    :param reranker: `qa.retrievers.reranker.reranker_identity` of the configured reranker.
+    """
+    by_reranker = extra.get("answer_decisions", {})
+    if reranker in by_reranker:
+        return by_reranker[reranker]["decision"]
+    return extra.get("answer_decision")

@@ -253,4 +253,5 @@ def decision_signals(
         rank=rank,
         retrieval_ratio=float(ratio),
         reviews=len(documents),
+        retrieval_score=float(own) if own is not None else 0.0,
     )

@@ -33,7 +33,7 @@ from qa.readers.distillation import (
     read_with_teacher,
     student_targets,
 )
-from qa.readers.model_files import READER_INFO_FILE
+from qa.readers.model_files import READER_INFO_FILE, read_reader_info
 from qa.readers.multitask import SUBJECTIVITY_LABEL, SubjectivityMultiTask
 from qa.readers.windows import cls_position, context_positions, encode_windows
 from qa.readers.wrapper import reader_model
@@ -319,3 +319,19 @@ def update_reader_info(model_dir: Path, **values: Any) -> None:
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
     info.setdefault("extra", {}).update(values)
     write_atomic(info_path, json.dumps(info, indent=2))
+
+
+def store_decision(model_dir: Path, reranker: str, decision: dict | None, report: dict) -> None:
+    """Record an answer decision (None: not fitted, the boost rule applies) and its report beside a reader.
+
+    Without a reranker ("none") it is the reader's `answer_decision`; with one, an entry of
+    `answer_decisions` under the reranker's identity, so fitting for a reranker never replaces the
+    plain decision (`qa.readers.model_files.fitted_decision` reads them back).
+    """
+    if reranker == "none":
+        update_reader_info(model_dir, answer_decision=decision, answer_decision_report=report)
+        return
+    extra = read_reader_info(str(model_dir)).get("extra", {})
+    by_reranker = dict(extra.get("answer_decisions", {}))
+    by_reranker[reranker] = {"decision": decision, "report": report}
+    update_reader_info(model_dir, answer_decisions=by_reranker)

@@ -1,8 +1,9 @@
-"""Atomic file replacement: write a temporary file beside the target, fsync, rename over it."""
+"""Atomic replacement: a file (write a temporary file beside it, fsync, rename over it) or a folder (two renames)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -21,3 +22,15 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def replace_dir(source: Path, target: Path) -> None:
+    """Move folder `source` to `target`, replacing it with two renames (never a half-written model)."""
+    old = target.with_name(f".{target.name}-old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        target.rename(old)
+    source.rename(target)
+    if old.exists():
+        shutil.rmtree(old)

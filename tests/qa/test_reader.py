@@ -49,6 +49,8 @@ def test_training_saves_a_loadable_folder_with_its_record(tiny_reader_dir: Path)
     # The answer decision was fitted on dev pipeline outputs (or, with too little signal, says why not).
     report = info["extra"]["answer_decision_report"]
     assert report["questions"] > 0 and ("cv_f1" in report or report["fitted"] is False)
+    decision = info["extra"].get("answer_decision")
+    assert decision is None or "retrieval_score" not in decision["features"]  # raw BM25 scores: left out
     # transformers 5 removed its "question-answering" pipeline; the folder loads with the auto class
     # that pipeline used, and gives span logits over the question+review tokens.
     model = AutoModelForQuestionAnswering.from_pretrained(tiny_reader_dir)
