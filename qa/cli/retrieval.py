@@ -71,11 +71,17 @@ def train_retriever(
 
 
 def train_reranker(
-    base: Annotated[str, typer.Option(help="Base encoder: packaged name, hub id or folder.")] = PACKAGED_MINILM,
+    base: Annotated[
+        str,
+        typer.Option(
+            help="Start from: auto (the data dir's trained reader, else the packaged MiniLM), a packaged name, "
+            "hub id or folder."
+        ),
+    ] = "auto",
     domains: Annotated[str, typer.Option(help="Comma-separated SubjQA domains (train split).")] = "electronics",
     epochs: Annotated[float, typer.Option(min=0.01)] = 1.0,
     batch_size: Annotated[int, typer.Option(min=1)] = 16,
-    learning_rate: Annotated[float, typer.Option("--lr")] = 3e-5,
+    learning_rate: Annotated[float, typer.Option("--lr")] = 5e-5,
     max_seq_length: Annotated[int, typer.Option(min=16)] = 256,
     negatives: Annotated[int, typer.Option(min=1, help="BM25 hard negatives (same product) per question.")] = 3,
     max_examples: Annotated[int | None, typer.Option(help="Train on the first N questions per domain only.")] = None,

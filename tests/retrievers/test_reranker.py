@@ -201,3 +201,15 @@ def test_tune_reader_behind_a_reranker_fits_a_decision_of_its_own(
         if report["kept"] == "all signals":
             assert "retrieval_score" in stored["decision"]["features"]  # the reranker's probability is read
     assert extra.get("answer_decision") == before  # the plain decision is untouched
+
+
+def test_auto_base_is_the_trained_reader_when_there_is_one(tmp_path: Path) -> None:
+    from qa.config import PACKAGED_MINILM
+    from qa.retrievers.reranker_training import reranker_base
+
+    settings = Settings(data_dir=tmp_path)
+    assert reranker_base("auto", settings) == PACKAGED_MINILM  # no reader yet
+    settings.default_reader_dir.mkdir(parents=True)
+    (settings.default_reader_dir / "config.json").write_text("{}")
+    assert reranker_base("auto", settings) == str(settings.default_reader_dir)
+    assert reranker_base("some/folder", settings) == "some/folder"
