@@ -166,15 +166,15 @@ def eval_retriever(
 
 def _retriever_label(settings: Any) -> str:
     """The retriever's name in result names: "bm25", or "bm25+reranker" with a cross-encoder."""
-    reranked = settings.retrieval.reranker != "none"
-    return f"{settings.retrieval.retriever}+reranker" if reranked else settings.retrieval.retriever
+    retriever = settings.retrieval.retriever
+    return f"{retriever}+reranker" if settings.retrieval.reranked else retriever
 
 
 def _reranker_config(settings: Any) -> dict[str, Any]:
     """The reranker part of a result's config (nothing without one): its identity and candidate count."""
     from qa.retrievers.reranker import reranker_identity
 
-    if settings.retrieval.reranker == "none":
+    if not settings.retrieval.reranked:
         return {}
     return {"reranker": reranker_identity(settings), "rerank_candidates": settings.retrieval.rerank_candidates}
 

@@ -96,6 +96,10 @@ def check_url(name: str, value: object) -> None:
         raise DataError(f"{name} must be an http(s) URL such as http://localhost:9200, not {value!r}.")
 
 
+#: The reranker setting that means "no reranking" (also the identity of "no reranker" in stored decisions).
+NO_RERANKER = "none"
+
+
 @dataclass(frozen=True)
 class StoreSettings:
     """Where and how reviews are stored."""
@@ -138,9 +142,14 @@ class RetrievalSettings:
     #: Cross-encoder that reorders the retrieved reviews before the reader reads the top `top_k`:
     #: "none" (default), "auto" = the one `reviewqa train-reranker` trained (models/reranker in the
     #: data dir), a folder, or online a hub id such as cross-encoder/ms-marco-MiniLM-L-6-v2.
-    reranker: str = "none"
+    reranker: str = NO_RERANKER
     #: Reviews the retriever fetches for the reranker to reorder (at least `top_k`).
     rerank_candidates: int = 10
+
+    @property
+    def reranked(self) -> bool:
+        """Whether a reranker is configured (`reranker` is not `NO_RERANKER`)."""
+        return self.reranker != NO_RERANKER
 
     def __post_init__(self) -> None:
         check_choice("The retriever", self.retriever, get_args(RetrieverKind))

@@ -31,6 +31,7 @@ def fetch_hub_reader(settings: Settings) -> bool:
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled
 
     from qa.hub import hub_unreachable
+    from qa.stores.atomic import replace_dir
 
     if constants.is_offline_mode() or hub_unreachable() is not None:
         return False  # at once, instead of five retries per file
@@ -42,9 +43,7 @@ def fetch_hub_reader(settings: Settings) -> bool:
         has_weights = any(staging.glob("*.safetensors")) or any(staging.glob("*.bin"))
         if not ((staging / "config.json").is_file() and has_weights):
             return False
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
+        replace_dir(staging, target)
         return True
     except (OSError, httpx.HTTPError, HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled):
         return False

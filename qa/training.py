@@ -13,7 +13,7 @@ from haystack import ExtractedAnswer
 from indexer.sources.subjqa import SubjQASplit, load_subjqa
 from indexer.squad import to_training_examples
 from indexer.write import write_reviews
-from qa.config import Settings
+from qa.config import NO_RERANKER, Settings
 from qa.device import resolve_device
 from qa.errors import DataError
 from qa.pipelines.definitions import build_reader, extractive_pipeline
@@ -23,7 +23,7 @@ from qa.readers.decision import FEATURE_NAMES, FIRST_STAGE_FEATURES, DecisionSig
 from qa.readers.squad import max_over_golds
 from qa.readers.training import TrainingConfig, TrainingRecord, store_decision, train_reader, update_reader_info
 from qa.retrievers.encoder_models import resolve_encoder_model
-from qa.retrievers.reranker import NO_RERANKER, reranker_identity
+from qa.retrievers.reranker import reranker_identity
 from qa.stores.filters import review_filters
 from qa.types import Question
 

@@ -341,7 +341,7 @@ def tune_reader(
     domain_list = comma_list(domains)
     model_dir = model or settings.default_reader_dir
     source_dir = resolve_subjqa_dir(settings, domain_list)
-    reranked = settings.retrieval.reranker != "none"
+    reranked = settings.retrieval.reranked
     report = (
         {}
         if reranked

@@ -22,7 +22,7 @@ from qa.pipelines.generative import PROMPT_TEMPLATE, build_generator
 from qa.readers.fast import CPU_ONLY
 from qa.readers.model_files import fitted_decision, read_reader_info, resolve_reader
 from qa.retrievers.embedded import EmbeddedBM25Retriever, EmbeddedEmbeddingRetriever
-from qa.retrievers.reranker import NO_RERANKER, reranker_identity
+from qa.retrievers.reranker import reranker_identity
 from qa.stores.embedded import EmbeddedDocumentStore
 
 if TYPE_CHECKING:  # the reader (and transformers) load only when a reader is built, not on BM25 paths
@@ -120,7 +120,7 @@ def build_retriever(store: DocumentStore, settings: Settings) -> Any:
     `top_k` it scores highest, its score replacing the first stage's.
     """
     first = first_stage_retriever(store, settings)
-    if settings.retrieval.reranker == NO_RERANKER:
+    if not settings.retrieval.reranked:
         return first
     from qa.retrievers.reranker import build_reranker
 

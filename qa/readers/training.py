@@ -21,7 +21,7 @@ import torch
 from transformers import TrainerCallback
 
 from indexer.squad import SquadExample
-from qa.config import check_positive
+from qa.config import NO_RERANKER, check_positive
 from qa.device import supports_fast_bf16
 from qa.errors import DataError, ModelError
 from qa.readers.distillation import (
@@ -37,7 +37,7 @@ from qa.readers.model_files import READER_INFO_FILE, read_reader_info
 from qa.readers.multitask import SUBJECTIVITY_LABEL, SubjectivityMultiTask
 from qa.readers.windows import cls_position, context_positions, encode_windows
 from qa.readers.wrapper import reader_model
-from qa.stores.atomic import write_atomic
+from qa.stores.atomic import replace_dir, write_atomic
 
 
 @dataclass(frozen=True)
@@ -300,14 +300,7 @@ def save_reader(model: Any, tokenizer: Any, record: TrainingRecord, out_dir: Pat
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         write_atomic(staging / READER_INFO_FILE, json.dumps(asdict(record), indent=2))
-        # Swap by renames: the old model is moved aside, never deleted, until the new one is in place,
-        # so a crash at any point leaves a complete model at `out_dir` or beside it (`.<name>-old-*`).
-        retired = out_dir.with_name(f".{out_dir.name}-old-{staging.name}") if out_dir.exists() else None
-        if retired is not None:
-            out_dir.rename(retired)
-        staging.rename(out_dir)
-        if retired is not None:
-            shutil.rmtree(retired, ignore_errors=True)
+        replace_dir(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -328,7 +321,7 @@ def store_decision(model_dir: Path, reranker: str, decision: dict | None, report
     `answer_decisions` under the reranker's identity, so fitting for a reranker never replaces the
     plain decision (`qa.readers.model_files.fitted_decision` reads them back).
     """
-    if reranker == "none":
+    if reranker == NO_RERANKER:
         update_reader_info(model_dir, answer_decision=decision, answer_decision_report=report)
         return
     extra = read_reader_info(str(model_dir)).get("extra", {})

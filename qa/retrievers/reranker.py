@@ -11,14 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qa.config import Settings
+from qa.config import NO_RERANKER, Settings
 from qa.device import resolve_device
 from qa.hub import require_hub_model
 from qa.readers.model_files import ResolvedModel, resolve_auto
 from qa.retrievers.encoder_models import weights_fingerprint
-
-#: The reranker setting that means "no reranking".
-NO_RERANKER = "none"
 
 
 def resolve_reranker(settings: Settings) -> ResolvedModel | None:
@@ -27,11 +24,10 @@ def resolve_reranker(settings: Settings) -> ResolvedModel | None:
     :param settings: the project's settings.
     :raises ModelError: "auto" with no trained reranker, or a folder that does not exist.
     """
-    name = settings.retrieval.reranker
-    if name == NO_RERANKER:
+    if not settings.retrieval.reranked:
         return None
     return resolve_auto(
-        name,
+        settings.retrieval.reranker,
         settings.default_reranker_dir,
         f"No reranker yet in {settings.default_reranker_dir}. Train one with `reviewqa train-reranker` "
         "(offline) or pass `--reranker cross-encoder/ms-marco-MiniLM-L-6-v2` (online).",

@@ -25,12 +25,14 @@ def write_atomic(path: Path, data: bytes | str) -> None:
 
 
 def replace_dir(source: Path, target: Path) -> None:
-    """Move folder `source` to `target`, replacing it with two renames (never a half-written model)."""
-    old = target.with_name(f".{target.name}-old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        target.rename(old)
+    """Move folder `source` (on the same file system) to `target`, replacing what is there by renames.
+
+    The old `target` is moved aside, never deleted, until the new one is in place, so a crash at any
+    point leaves a complete folder at `target` or beside it (`.<name>-old-*`).
+    """
+    retired = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-old-")) if target.exists() else None
+    if retired is not None:
+        target.rename(retired)  # onto the empty folder mkdtemp made: a unique name, atomically
     source.rename(target)
-    if old.exists():
-        shutil.rmtree(old)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
