@@ -19,7 +19,7 @@ from qa.errors import DataError
 from qa.pipelines.definitions import build_reader, extractive_pipeline
 from qa.question_groups import QuestionGroup, group_questions
 from qa.readers.boost import no_answer_share, predict_isolated, score_predictions, tune_no_answer_boost
-from qa.readers.decision import FEATURE_NAMES, FIRST_STAGE_FEATURES, DecisionSignals, fit_decision, prior_weights
+from qa.readers.decision import DecisionSignals, decision_features, fit_decision, prior_weights
 from qa.readers.squad import max_over_golds
 from qa.readers.training import TrainingConfig, TrainingRecord, store_decision, train_reader, update_reader_info
 from qa.retrievers.encoder_models import resolve_encoder_model
@@ -123,7 +123,7 @@ def fit_answer_decision(
     importance = None if share is None else prior_weights([f == 1.0 for f in null_f1], share)
     if share is not None:
         fitted_on += f", no-answer share {share:.2f} ({no_answer_prior})"
-    features = FIRST_STAGE_FEATURES if reranker == NO_RERANKER else FEATURE_NAMES
+    features = decision_features(signals, reranked=reranker != NO_RERANKER)
     try:
         fit = fit_decision(
             signals, span_f1, null_f1, products, features=features, fitted_on=fitted_on, importance=importance

@@ -253,6 +253,14 @@ def train_reader(
             help="Multi-task: weight of a question-subjectivity loss beside the span loss (0 = off).",
         ),
     ] = 0.0,
+    answerability_weight: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Weight of an answerability head's loss beside the span loss; the head is kept and read by "
+            "the answer decision (0 = no head).",
+        ),
+    ] = 0.0,
     teacher: Annotated[
         str | None,
         typer.Option(
@@ -283,6 +291,7 @@ def train_reader(
         bf16=bf16,
         save_every_epoch=save_every_epoch,
         subjectivity_weight=subjectivity_weight,
+        answerability_weight=answerability_weight,
         teacher=teacher,
         distillation_weight=distillation_weight,
         distillation_temperature=distillation_temperature,

@@ -35,6 +35,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "retrieval_ratio",
     "reviews",
     "retrieval_score",
+    "answerability",
 )
 
 #: The signals a decision over the first stage alone reads: a raw BM25 score depends on the domain and
@@ -55,6 +56,8 @@ class DecisionSignals:
     :param retrieval_score: that review's own retrieval score: BM25's, or with a reranker the
         cross-encoder's probability that the review answers the question (0.0 when unknown). Only
         decisions fitted behind a reranker read it (`FIRST_STAGE_FEATURES` leaves it out).
+    :param answerability: the answerability head's largest logit over the windows read (None when
+        the reader has no head, `qa.readers.answerability`); only decisions fitted with it read it.
     """
 
     span_logit: float | None
@@ -64,6 +67,7 @@ class DecisionSignals:
     retrieval_ratio: float = 1.0
     reviews: int = 1
     retrieval_score: float = 0.0
+    answerability: float | None = None
 
     @property
     def gap(self) -> float:
@@ -82,11 +86,25 @@ class DecisionSignals:
             self.retrieval_ratio,
             float(self.reviews),
             self.retrieval_score,
+            0.0 if self.answerability is None else self.answerability,
         )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values (for answer metadata and result files)."""
         return asdict(self)
+
+
+def decision_features(signals: Sequence[DecisionSignals], reranked: bool) -> tuple[str, ...]:
+    """The signals a decision is fitted on: the reranker's score only behind a reranker, the
+    answerability head's logit only when the reader has the head (every question carries it).
+
+    :param signals: the held-out questions' signals.
+    :param reranked: are the reviews reranked (a cross-encoder's probability as retrieval score)?
+    """
+    features = FEATURE_NAMES if reranked else FIRST_STAGE_FEATURES
+    if any(s.answerability is None for s in signals):
+        features = tuple(name for name in features if name != "answerability")
+    return features
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ SubjQA; `reviewqa train-reader` records the variant it chose on dev beside the m
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -28,6 +29,8 @@ from types import SimpleNamespace
 from typing import Any, Literal, get_args
 
 import torch
+
+from qa.readers.answerability import inference_module
 
 Precision = Literal["fp32", "bf16", "int8", "openvino", "openvino-int8"]
 #: Precisions that run on the CPU only.
@@ -123,7 +126,8 @@ def compile_openvino(converted: Any, *, int8: bool = False) -> Any:
 def write_openvino_int8(model: torch.nn.Module, model_dir: Path, windows: Sequence[dict[str, Any]]) -> Path:
     """Quantise `model` to int8 with NNCF on calibration `windows` and save it in `model_dir`.
 
-    :param model: the loaded question-answering model (CPU, eval mode).
+    :param model: the loaded question-answering model (CPU, eval mode); the answerability head saved in
+        `model_dir`, if any, is quantised with it.
     :param model_dir: the reader's folder; the model goes to `<model_dir>/openvino-int8/model.xml`.
     :param windows: tokenised windows (`input_ids`, `attention_mask`, shape (1, length)) from held-out
         data, never test; NNCF collects activation ranges over them (at most 300 are used).
@@ -139,7 +143,7 @@ def write_openvino_int8(model: torch.nn.Module, model_dir: Path, windows: Sequen
         raise ValueError("Quantising needs calibration windows.")
     calibration = nncf.Dataset(list(windows), lambda w: [w["input_ids"], w["attention_mask"]])
     quantized = nncf.quantize(
-        convert_openvino(model),
+        convert_openvino(inference_module(model, model_dir)),
         calibration,
         model_type=nncf.ModelType.TRANSFORMER,  # keeps softmax/layer-norm inputs in floating point
         subset_size=min(len(windows), 300),
@@ -166,9 +170,13 @@ def load_openvino_int8(model_dir: Path) -> Any:
 class FastQAForward:
     """Callable like a transformers QA model (`input_ids`, `attention_mask` -> start/end logits).
 
+    When the reader's folder holds an answerability head (`qa.readers.answerability`), the head runs in
+    the same pass, in every precision, and each call's per-window logits are kept for `take_answerability`.
+
     :param model: a loaded `AutoModelForQuestionAnswering` (on its device, in eval mode).
     :param precision: "fp32", "bf16", "int8", "openvino" or "openvino-int8" (the last three on CPU only).
-    :param model_dir: the reader's folder, where "openvino-int8" finds its quantised model.
+    :param model_dir: the reader's folder, where "openvino-int8" finds its quantised model and the
+        answerability head is looked for.
     """
 
     def __init__(self, model: Any, precision: Precision = "fp32", model_dir: Path | None = None) -> None:
@@ -177,10 +185,14 @@ class FastQAForward:
         self.precision = precision
         self.device = model.device
         self.config = model.config
-        self.model = quantize_int8(model) if precision == "int8" else model
+        runnable = inference_module(model, model_dir)
+        self.has_answerability = runnable is not model
+        self.model = quantize_int8(runnable) if precision == "int8" else runnable
+        # Per-thread logits of the calls since the last `take_answerability` (one reader run).
+        self._answerability = threading.local()
         self._openvino = None
         if precision == "openvino":
-            self._openvino = compile_openvino(convert_openvino(model))
+            self._openvino = compile_openvino(convert_openvino(runnable))
         elif precision == "openvino-int8":
             if model_dir is None:
                 raise ValueError("The openvino-int8 variant needs the reader's folder (model_dir).")
@@ -196,6 +208,7 @@ class FastQAForward:
         lengths = attention_mask.sum(dim=1).tolist()
         start = torch.zeros(input_ids.shape, dtype=torch.float32, device=input_ids.device)
         end = torch.zeros_like(start)
+        answerable = torch.zeros(input_ids.shape[0], dtype=torch.float32)
         with torch.inference_mode(), self._autocast():
             for group in length_groups([int(n) for n in lengths]):
                 rows = torch.tensor(group, device=input_ids.device)
@@ -205,8 +218,24 @@ class FastQAForward:
                     outputs = self._openvino([ids.cpu().numpy(), mask.cpu().numpy()])
                     start[rows, :width] = torch.from_numpy(outputs[0].astype("float32"))
                     end[rows, :width] = torch.from_numpy(outputs[1].astype("float32"))
+                    if self.has_answerability:
+                        answerable[rows.cpu()] = torch.from_numpy(outputs[2].astype("float32"))
                     continue
                 output = self.model(input_ids=ids, attention_mask=mask)
-                start[rows, :width] = output.start_logits.float()
-                end[rows, :width] = output.end_logits.float()
+                if self.has_answerability:  # ReaderWithAnswerability: a (start, end, answerability) tuple
+                    group_start, group_end, group_answerable = output
+                    answerable[rows.cpu()] = group_answerable.float().cpu()
+                else:
+                    group_start, group_end = output.start_logits, output.end_logits
+                start[rows, :width] = group_start.float()
+                end[rows, :width] = group_end.float()
+        if self.has_answerability:
+            calls = getattr(self._answerability, "calls", [])
+            self._answerability.calls = [*calls, answerable]
         return SimpleNamespace(start_logits=start, end_logits=end)
+
+    def take_answerability(self) -> torch.Tensor | None:
+        """The answerability logits of every window run by this thread since the last call (None: no head)."""
+        calls = getattr(self._answerability, "calls", [])
+        self._answerability.calls = []
+        return torch.cat(calls) if self.has_answerability and calls else None

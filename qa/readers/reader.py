@@ -29,6 +29,7 @@ from haystack_integrations.components.readers.transformers import TransformersEx
 
 from qa.errors import ModelError
 from qa.hub import require_hub_model
+from qa.readers.answerability import ANSWERABILITY_HEAD_FILE
 from qa.readers.decision import AnswerDecision, DecisionSignals, Verdict, decide
 from qa.readers.fast import CPU_ONLY, FastQAForward, Precision
 
@@ -104,14 +105,15 @@ class ReviewReader(TransformersExtractiveReader):
                 f"Cannot load the reader model {self.model_name_or_path!r}: {error}. "
                 "Pass a local folder (e.g. one made by `reviewqa train-reader`) or a hub name while online."
             ) from error
-        if isinstance(self.model, FastQAForward) or not (self.group_by_length or self.precision != "fp32"):
+        folder = Path(self.model_name_or_path) if isinstance(self.model_name_or_path, str) else None
+        has_head = folder is not None and (folder / ANSWERABILITY_HEAD_FILE).is_file()
+        if isinstance(self.model, FastQAForward) or not (self.group_by_length or self.precision != "fp32" or has_head):
             return
         model: Any = self.model
         if self.precision in CPU_ONLY and model.device.type != "cpu":
             raise ModelError(
                 f"The {self.precision} reader runs on the CPU only: use --device cpu or another precision."
             )
-        folder = Path(self.model_name_or_path) if isinstance(self.model_name_or_path, str) else None
         # called like the model
         self.model = FastQAForward(model, self.precision, folder)  # type: ignore[assignment]
 
@@ -137,6 +139,9 @@ class ReviewReader(TransformersExtractiveReader):
     ) -> tuple[list[list[int]], list[list[int]], list[torch.Tensor]]:
         # Position 0 is the CLS token (right padding): its start+end logit is the no-answer logit.
         self._null_logits.value = (start[:, 0] + end[:, 0]).detach().float().cpu()
+        self._null_logits.answerability = (
+            self.model.take_answerability() if isinstance(self.model, FastQAForward) else None
+        )
         return self._postprocess_banded(
             start=start,
             end=end,
@@ -199,8 +204,15 @@ class ReviewReader(TransformersExtractiveReader):
         if null is None:
             return []
         null_logit = float(null.meta["signals"]["null_logit"])
+        answerability = null.meta["signals"].get("answerability")
         return [
-            (a, decide(decision_signals(a, null_logit, documents, self.calibration_factor), self.answer_decision))
+            (
+                a,
+                decide(
+                    decision_signals(a, null_logit, documents, self.calibration_factor, answerability),
+                    self.answer_decision,
+                ),
+            )
             for a in answers
             if a.data is not None
         ]
@@ -216,6 +228,7 @@ class ReviewReader(TransformersExtractiveReader):
             float(self._null_logits.value.min()),
             kwargs["flattened_documents"],
             self.calibration_factor,
+            answerability=_largest(self._null_logits.answerability),
         )
         verdict = decide(signals, self.answer_decision)
         meta = {"answer_probability": verdict.probability, "confidence": verdict.words, "signals": signals.to_dict()}
@@ -229,17 +242,28 @@ class ReviewReader(TransformersExtractiveReader):
         return [answers]
 
 
+def _largest(values: torch.Tensor | None) -> float | None:
+    return float(values.max()) if values is not None and values.numel() else None
+
+
 def _logit(probability: float) -> float:
     p = min(max(probability, 1e-12), 1 - 1e-12)
     return math.log(p / (1 - p))
 
 
 def decision_signals(
-    best: ExtractedAnswer | None, null_logit: float, documents: list[Document], calibration: float
+    best: ExtractedAnswer | None,
+    null_logit: float,
+    documents: list[Document],
+    calibration: float,
+    answerability: float | None = None,
 ) -> DecisionSignals:
-    """The decision's inputs for one question: the best span (None if none), its review's retrieval place."""
+    """The decision's inputs for one question: the best span (None if none), its review's retrieval place,
+    and the answerability head's largest window logit (None: the reader has no head)."""
     if best is None or best.data is None:
-        return DecisionSignals(span_logit=None, null_logit=null_logit, reviews=len(documents))
+        return DecisionSignals(
+            span_logit=None, null_logit=null_logit, reviews=len(documents), answerability=answerability
+        )
     ids = [d.id for d in documents]
     rank = ids.index(best.document.id) if best.document is not None and best.document.id in ids else 0
     scores = [d.score for d in documents if d.score is not None]
@@ -254,4 +278,5 @@ def decision_signals(
         retrieval_ratio=float(ratio),
         reviews=len(documents),
         retrieval_score=float(own) if own is not None else 0.0,
+        answerability=answerability,
     )

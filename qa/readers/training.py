@@ -24,6 +24,7 @@ from indexer.squad import SquadExample
 from qa.config import NO_RERANKER, check_positive
 from qa.device import supports_fast_bf16
 from qa.errors import DataError, ModelError
+from qa.readers.answerability import ANSWERABLE_LABEL, AnswerabilityMultiTask
 from qa.readers.distillation import (
     TEACHER_END,
     TEACHER_START,
@@ -36,7 +37,7 @@ from qa.readers.distillation import (
 from qa.readers.model_files import READER_INFO_FILE, read_reader_info
 from qa.readers.multitask import SUBJECTIVITY_LABEL, SubjectivityMultiTask
 from qa.readers.windows import cls_position, context_positions, encode_windows
-from qa.readers.wrapper import reader_model
+from qa.readers.wrapper import reader_model, save_extras
 from qa.stores.atomic import replace_dir, write_atomic
 
 
@@ -66,6 +67,9 @@ class TrainingConfig:
     #: Multi-task training: weight of a question-subjectivity loss (SubjQA's `is_ques_subjective`)
     #: added to the span loss; 0 trains the span head alone. The extra head is not saved.
     subjectivity_weight: float = 0.0
+    #: Weight of an answerability head's loss (does this window hold the answer?) added to the span
+    #: loss; the head is saved beside the model and read by the answer decision. 0 = no head.
+    answerability_weight: float = 0.0
     #: Knowledge distillation: a trained reader (folder or hub id) whose start/end logits the student
     #: learns beside the gold spans (`qa.readers.distillation`); None trains on gold spans alone.
     teacher: str | None = None
@@ -81,15 +85,19 @@ class TrainingConfig:
         for name in ("batch_size", "max_seq_length", "stride"):
             check_positive(name, getattr(self, name), integer=True)
         check_positive("max_examples", self.max_examples, integer=True, optional=True)
-        if not (isinstance(self.subjectivity_weight, (int, float)) and 0 <= self.subjectivity_weight < 1e6):
-            raise DataError(
-                f"subjectivity_weight must be a number from 0 (off) upwards, not {self.subjectivity_weight!r}."
-            )
+        for name in ("subjectivity_weight", "answerability_weight"):
+            weight = getattr(self, name)
+            if not (isinstance(weight, (int, float)) and 0 <= weight < 1e6):
+                raise DataError(f"{name} must be a number from 0 (off) upwards, not {weight!r}.")
         check_positive("distillation_temperature", self.distillation_temperature)
         if not (isinstance(self.distillation_weight, (int, float)) and 0 < self.distillation_weight <= 1):
             raise DataError(f"distillation_weight must be in (0, 1], not {self.distillation_weight!r}.")
-        if self.teacher is not None and self.subjectivity_weight > 0:
-            raise DataError("Distillation (teacher) and the subjectivity head cannot be combined: choose one.")
+        extras = [self.teacher is not None, self.subjectivity_weight > 0, self.answerability_weight > 0]
+        if sum(extras) > 1:
+            raise DataError(
+                "Distillation (teacher), the subjectivity head and the answerability head cannot be combined: "
+                "choose one."
+            )
 
 
 @dataclass
@@ -165,6 +173,8 @@ def build_features(
         row.update(start_positions=start_position, end_positions=end_position)
         if config.subjectivity_weight > 0:
             row[SUBJECTIVITY_LABEL] = int(example.is_subjective)
+        if config.answerability_weight > 0:
+            row[ANSWERABLE_LABEL] = int(span is not None)
         if teacher is not None:
             row[TEACHER_START], row[TEACHER_END] = student_targets(
                 teacher[sample], offsets, encoded.sequence_ids(i), cls_index
@@ -261,7 +271,7 @@ def train_reader(
         started = time.perf_counter()
         trainer.train()
         record.seconds = round(time.perf_counter() - started, 1)
-        save_reader(reader_model(trainer.model), tokenizer, record, out_dir)
+        save_reader(trainer.model, tokenizer, record, out_dir)
     return record
 
 
@@ -271,6 +281,8 @@ def _training_model(model: Any, config: TrainingConfig) -> Any:
         return DistilledReader(model, config.distillation_weight, config.distillation_temperature)
     if config.subjectivity_weight > 0:
         return SubjectivityMultiTask(model, config.subjectivity_weight)
+    if config.answerability_weight > 0:
+        return AnswerabilityMultiTask(model, config.answerability_weight)
     return model
 
 
@@ -289,15 +301,19 @@ class _EpochSnapshots(TrainerCallback):
         snapshot.seconds = round(time.perf_counter() - self.started, 1)
         snapshot.extra = {**snapshot.extra, "snapshot_of": f"{args.num_train_epochs} epochs"}
         snapshot_dir = self.out_dir.with_name(f"{self.out_dir.name}-epoch{epoch}")
-        save_reader(reader_model(kwargs["model"]), self.tokenizer, snapshot, snapshot_dir)
+        save_reader(kwargs["model"], self.tokenizer, snapshot, snapshot_dir)
 
 
 def save_reader(model: Any, tokenizer: Any, record: TrainingRecord, out_dir: Path) -> None:
-    """Save model, tokenizer and training record; a crash never leaves a half-written folder."""
+    """Save model, tokenizer and training record; a crash never leaves a half-written folder.
+
+    :param model: the trained model, or the `TrainingWrapper` it was trained in (its kept heads are saved too).
+    """
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}-"))
     try:
-        model.save_pretrained(staging)
+        reader_model(model).save_pretrained(staging)
+        save_extras(model, staging)
         tokenizer.save_pretrained(staging)
         write_atomic(staging / READER_INFO_FILE, json.dumps(asdict(record), indent=2))
         replace_dir(staging, out_dir)

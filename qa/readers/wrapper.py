@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -57,6 +58,15 @@ class TrainingWrapper(nn.Module):
     def loss(self, outputs: Any, **labels: torch.Tensor) -> torch.Tensor:
         """The training loss from the model's outputs (`outputs.loss` is the span loss)."""
         return outputs.loss
+
+    def save_extras(self, folder: Path) -> None:
+        """Save what the reader keeps beside the model (nothing: training-only heads are dropped)."""
+
+
+def save_extras(model: Any, folder: Path) -> None:
+    """Save a wrapper's kept parts (e.g. the answerability head) into the reader's folder."""
+    if isinstance(model, TrainingWrapper):
+        model.save_extras(folder)
 
 
 def reader_model(model: Any) -> Any:
