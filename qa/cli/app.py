@@ -261,6 +261,12 @@ def train_reader(
             "the answer decision (0 = no head).",
         ),
     ] = 0.0,
+    frozen_layers: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Freeze the embeddings and the lowest N layers: faster steps, fewer weights learned (0 = off)."
+        ),
+    ] = 0,
     teacher: Annotated[
         str | None,
         typer.Option(
@@ -292,6 +298,7 @@ def train_reader(
         save_every_epoch=save_every_epoch,
         subjectivity_weight=subjectivity_weight,
         answerability_weight=answerability_weight,
+        frozen_layers=frozen_layers,
         teacher=teacher,
         distillation_weight=distillation_weight,
         distillation_temperature=distillation_temperature,

@@ -138,3 +138,28 @@ def test_subjectivity_multitask_adds_its_loss_and_saves_a_plain_reader(subjqa_di
     assert not any("subjectivity" in name for name, _ in saved.named_parameters())
     with pytest.raises(DataError, match="subjectivity_weight"):
         TrainingConfig(subjectivity_weight=-1)
+
+
+def test_frozen_layers_keep_the_embeddings_and_lowest_layers_unchanged(subjqa_dir: Path, tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoModelForQuestionAnswering
+
+    from indexer.sources.subjqa import load_subjqa
+    from indexer.squad import to_training_examples
+    from qa.readers.training import freeze_lower_layers, train_reader
+
+    base = retriever_models.resolve_encoder_model(PACKAGED_MINILM, Settings(data_dir=tmp_path)).name_or_path
+    examples = to_training_examples(load_subjqa(subjqa_dir, "electronics", "train").questions)
+    config = TrainingConfig(epochs=1, max_examples=8, batch_size=4, learning_rate=1e-3, frozen_layers=2)
+    train_reader(base, examples, tmp_path / "reader", domains=["electronics"], config=config, progress=False)
+    before = AutoModelForQuestionAnswering.from_pretrained(base).state_dict()
+    after = AutoModelForQuestionAnswering.from_pretrained(tmp_path / "reader").state_dict()
+    unchanged = {name for name, weights in before.items() if name in after and torch.equal(weights, after[name])}
+    assert "bert.embeddings.word_embeddings.weight" in unchanged
+    assert "bert.encoder.layer.1.output.dense.weight" in unchanged
+    assert "bert.encoder.layer.2.output.dense.weight" not in unchanged  # the first trained layer
+    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    with pytest.raises(ModelError, match="below the model's 6 layers"):
+        freeze_lower_layers(model, 6)
+    with pytest.raises(DataError, match="frozen_layers"):
+        TrainingConfig(frozen_layers=-1)
