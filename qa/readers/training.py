@@ -70,12 +70,12 @@ class TrainingConfig:
     #: Weight of an answerability head's loss (does this window hold the answer?) added to the span
     #: loss; the head is saved beside the model and read by the answer decision. 0 = no head.
     answerability_weight: float = 0.0
-    #: Knowledge distillation: a trained reader (folder or hub id) whose start/end logits the student
-    #: learns beside the gold spans (`qa.readers.distillation`); None trains on gold spans alone.
-    teacher: str | None = None
     #: Freeze the embeddings and the lowest N transformer layers (0 = train everything): no gradients
     #: flow below the first trained layer, so a step costs less (and, measured, the reader learns less).
     frozen_layers: int = 0
+    #: Knowledge distillation: a trained reader (folder or hub id) whose start/end logits the student
+    #: learns beside the gold spans (`qa.readers.distillation`); None trains on gold spans alone.
+    teacher: str | None = None
     #: Share of the distillation loss, in (0, 1]; the gold span loss gets the rest.
     distillation_weight: float = 0.5
     #: Softmax temperature of the distillation loss (> 0).
@@ -88,8 +88,8 @@ class TrainingConfig:
         for name in ("batch_size", "max_seq_length", "stride"):
             check_positive(name, getattr(self, name), integer=True)
         check_positive("max_examples", self.max_examples, integer=True, optional=True)
-        if not (isinstance(self.frozen_layers, int) and 0 <= self.frozen_layers < 1000):
-            raise DataError(f"frozen_layers must be a whole number from 0 (off), not {self.frozen_layers!r}.")
+        if self.frozen_layers != 0:  # 0 = off; the upper bound is the model's, checked in freeze_lower_layers
+            check_positive("frozen_layers (0 = off)", self.frozen_layers, integer=True)
         for name in ("subjectivity_weight", "answerability_weight"):
             weight = getattr(self, name)
             if not (isinstance(weight, (int, float)) and 0 <= weight < 1e6):
