@@ -183,6 +183,10 @@ class ReaderSettings:
     precision: str = "auto"
     #: Run the windows sorted by length, each group trimmed to its longest window (same answers).
     group_by_length: bool = True
+    #: Sentence encoder whose question-span/sentence/review cosines the answer decision may read
+    #: (`qa.readers.similarity_signals`): loaded only when the fitted decision reads them, and when
+    #: train-reader/tune-reader collect signals to fit it. "none" = fit and run without them.
+    similarity_model: str = PACKAGED_MINILM
 
     def __post_init__(self) -> None:
         check_top_k("top_k_reader", self.top_k)
@@ -197,6 +201,8 @@ class ReaderSettings:
             raise DataError(f"The no-answer boost must be a finite number, not {boost!r}.")
         if not isinstance(self.model, str) or not self.model.strip():
             raise DataError("The reader model must be a hub id, a folder or 'auto', not empty.")
+        if not isinstance(self.similarity_model, str) or not self.similarity_model.strip():
+            raise DataError("The reader's similarity model must be a sentence encoder's name, a folder or 'none'.")
 
 
 @dataclass(frozen=True)

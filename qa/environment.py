@@ -45,6 +45,7 @@ class EnvironmentSettings(BaseSettings):
     reader_model: str | None = _env("REVIEWQA_READER")
     reader_no_answer_boost: float | None = _env("REVIEWQA_NO_ANSWER_BOOST")
     reader_precision: str | None = _env("REVIEWQA_READER_PRECISION")
+    reader_similarity_model: str | None = _env("REVIEWQA_SIMILARITY_MODEL")
     generator_model: str | None = _env("REVIEWQA_GENERATOR_MODEL")
     sentiment_model: str | None = _env("REVIEWQA_SENTIMENT_MODEL")
     ner_model: str | None = _env("REVIEWQA_NER_MODEL")

@@ -109,7 +109,8 @@ def fit_answer_decision(
     null_f1: list[float] = []
     products: list[str] = []
     held_out = HeldOut.load(source_dir, domains, split, max_groups)
-    for domain, group, answers in held_out.ask(tuning_settings, progress, "Fitting the answer decision"):
+    asked = held_out.ask(tuning_settings, progress, "Fitting the answer decision", all_signals=True)
+    for domain, group, answers in asked:
         null = next(a for a in answers if a.data is None)
         best = next((a.data for a in answers if a.data is not None), None)
         signals.append(DecisionSignals(**null.meta["signals"]))
@@ -171,16 +172,18 @@ class HeldOut:
         return cls(split=split, parts=parts, groups=groups, store=store)
 
     def ask(
-        self, settings: Settings, progress: bool, description: str
+        self, settings: Settings, progress: bool, description: str, *, all_signals: bool = False
     ) -> Iterator[tuple[str, QuestionGroup, list[ExtractedAnswer]]]:
         """(domain, group, the extractive pipeline's answers) for every group, as `ask` filters it.
+
+        With `all_signals`, the reader computes every decision signal it can (`build_reader`).
 
         One pipeline for every domain (a component belongs to one pipeline); each question is
         filtered to its own product, split and domain, at `settings.retrieval.top_k`.
         """
         from tqdm.auto import tqdm
 
-        reader = build_reader(settings)
+        reader = build_reader(settings, all_signals=all_signals)
         reader.warm_up()
         pipeline = extractive_pipeline(self.store, settings, reader=reader)
         for domain, groups in self.groups.items():

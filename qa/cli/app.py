@@ -236,6 +236,10 @@ def train_reader(
     keep_answerless_windows: Annotated[
         bool, typer.Option(help="Also train on windows of answerable questions that miss the answer (as HF run_qa).")
     ] = False,
+    no_answer_fraction: Annotated[
+        float,
+        typer.Option(help="Share of the no-answer questions to train on, in (0, 1] (drawn with the seed; 1 = all)."),
+    ] = 1.0,
     bf16: Annotated[
         bool | None,
         typer.Option(
@@ -294,6 +298,7 @@ def train_reader(
         batch_size=batch_size,
         max_examples=max_examples,
         keep_answerless_windows=keep_answerless_windows,
+        no_answer_fraction=no_answer_fraction,
         bf16=bf16,
         save_every_epoch=save_every_epoch,
         subjectivity_weight=subjectivity_weight,

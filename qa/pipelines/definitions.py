@@ -22,6 +22,7 @@ from qa.pipelines.generative import PROMPT_TEMPLATE, build_generator
 from qa.readers.fast import CPU_ONLY
 from qa.readers.model_files import fitted_decision, read_reader_info, resolve_reader
 from qa.retrievers.embedded import EmbeddedBM25Retriever, EmbeddedEmbeddingRetriever
+from qa.retrievers.encoder_models import resolve_encoder_model
 from qa.retrievers.reranker import reranker_identity
 from qa.stores.embedded import EmbeddedDocumentStore
 
@@ -184,8 +185,14 @@ def first_stage_retriever(store: DocumentStore, settings: Settings) -> Any:
     )
 
 
-def build_reader(settings: Settings) -> ReviewReader:
-    """The extractive reader of `settings` (hub id or local folder; GPU when present)."""
+def build_reader(settings: Settings, *, all_signals: bool = False) -> ReviewReader:
+    """The extractive reader of `settings` (hub id or local folder; GPU when present).
+
+    :param settings: the reader's settings (model, decision, precision, similarity encoder).
+    :param all_signals: compute every decision signal the settings allow (the sentence encoder's
+        cosines included), as for fitting a decision; otherwise only those the fitted decision reads.
+    """
+    from qa.readers.decision import AnswerDecision, reads_similarity
     from qa.readers.reader import ReviewReader
 
     model = resolve_reader(settings)
@@ -203,6 +210,10 @@ def build_reader(settings: Settings) -> ReviewReader:
     device = resolve_device(settings.device)
     if device != "cpu" and precision in CPU_ONLY:
         precision = "fp32"  # int8 dynamic quantisation and the OpenVINO builds are CPU paths
+    wanted = all_signals or reads_similarity(AnswerDecision.from_dict(decision) if decision is not None else None)
+    similarity = None
+    if wanted and settings.reader.similarity_model != "none":
+        similarity = resolve_encoder_model(settings.reader.similarity_model, settings).name_or_path
     return ReviewReader(
         model=model.name_or_path,
         device=ComponentDevice.from_str(device),
@@ -215,6 +226,7 @@ def build_reader(settings: Settings) -> ReviewReader:
         decision=decision,
         precision=precision,  # type: ignore[arg-type]
         group_by_length=settings.reader.group_by_length,
+        similarity_model=similarity,
     )
 
 

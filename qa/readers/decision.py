@@ -36,7 +36,13 @@ FEATURE_NAMES: tuple[str, ...] = (
     "reviews",
     "retrieval_score",
     "answerability",
+    "span_similarity",
+    "sentence_similarity",
+    "review_similarity",
 )
+
+#: The sentence encoder's signals (`qa.readers.similarity_signals`), read only when every question has them.
+SIMILARITY_FEATURES: tuple[str, ...] = ("span_similarity", "sentence_similarity", "review_similarity")
 
 #: The signals a decision over the first stage alone reads: a raw BM25 score depends on the domain and
 #: the question's length, so it is left out; a reranker's score is a probability and is kept.
@@ -58,6 +64,10 @@ class DecisionSignals:
         decisions fitted behind a reranker read it (`FIRST_STAGE_FEATURES` leaves it out).
     :param answerability: the answerability head's largest logit over the windows read (None when
         the reader has no head, `qa.readers.answerability`); only decisions fitted with it read it.
+    :param span_similarity: cosine of the question with the best span, by a sentence encoder
+        (`qa.readers.similarity_signals`; None when the reader runs without one).
+    :param sentence_similarity: cosine of the question with the sentence holding the best span (None: no encoder).
+    :param review_similarity: cosine of the question with the best span's review (None: no encoder).
     """
 
     span_logit: float | None
@@ -68,6 +78,9 @@ class DecisionSignals:
     reviews: int = 1
     retrieval_score: float = 0.0
     answerability: float | None = None
+    span_similarity: float | None = None
+    sentence_similarity: float | None = None
+    review_similarity: float | None = None
 
     @property
     def gap(self) -> float:
@@ -75,7 +88,8 @@ class DecisionSignals:
         return -math.inf if self.span_logit is None else self.span_logit - self.null_logit
 
     def vector(self) -> tuple[float, ...]:
-        """The signals as numbers, in `FEATURE_NAMES` order (a missing span counts as a -30 logit)."""
+        """The signals as numbers, in `FEATURE_NAMES` order (a missing span counts as a -30 logit, a
+        missing similarity as 0)."""
         span = -30.0 if self.span_logit is None else self.span_logit
         return (
             span - self.null_logit,
@@ -87,7 +101,12 @@ class DecisionSignals:
             float(self.reviews),
             self.retrieval_score,
             0.0 if self.answerability is None else self.answerability,
+            *(0.0 if value is None else value for value in self.similarities()),
         )
+
+    def similarities(self) -> tuple[float | None, float | None, float | None]:
+        """The sentence encoder's three cosines, in `SIMILARITY_FEATURES` order."""
+        return self.span_similarity, self.sentence_similarity, self.review_similarity
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values (for answer metadata and result files)."""
@@ -96,7 +115,8 @@ class DecisionSignals:
 
 def decision_features(signals: Sequence[DecisionSignals], reranked: bool) -> tuple[str, ...]:
     """The signals a decision is fitted on: the reranker's score only behind a reranker, the
-    answerability head's logit only when the reader has the head (every question carries it).
+    answerability head's logit only when the reader has the head, the sentence encoder's cosines only
+    when the reader ran one (every question carries them).
 
     :param signals: the held-out questions' signals.
     :param reranked: are the reviews reranked (a cross-encoder's probability as retrieval score)?
@@ -104,7 +124,14 @@ def decision_features(signals: Sequence[DecisionSignals], reranked: bool) -> tup
     features = FEATURE_NAMES if reranked else FIRST_STAGE_FEATURES
     if any(s.answerability is None for s in signals):
         features = tuple(name for name in features if name != "answerability")
+    if any(value is None for s in signals for value in s.similarities()):
+        features = tuple(name for name in features if name not in SIMILARITY_FEATURES)
     return features
+
+
+def reads_similarity(decision: AnswerDecision | None) -> bool:
+    """Does `decision` read the sentence encoder's cosines (so the reader must compute them)?"""
+    return decision is not None and any(name in SIMILARITY_FEATURES for name in decision.features)
 
 
 @dataclass(frozen=True)

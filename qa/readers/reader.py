@@ -9,7 +9,9 @@ de-duplication and answer objects, and changes only the span scoring:
 - whether to answer is decided by `qa.readers.decision.decide` from the model's own no-answer
   signal, `null_logit` (the smallest CLS start+end logit over the windows of all documents, the
   window most likely to hold an answer, as in `utils_qa.py`), the best span's logit, its length
-  and the retrieval rank and score of its review. The no-answer answer scores `1 - p`, where `p`
+  and the retrieval rank and score of its review, and, with `similarity_model`, a sentence
+  encoder's cosines of the question with the span, its sentence and its review
+  (`qa.readers.similarity_signals`). The no-answer answer scores `1 - p`, where `p`
   is the decision's probability that answering beats abstaining, and it is ranked first when the
   decision abstains and after every span when it answers. Its `meta` carries `answer_probability`,
   `confidence` (words) and the `signals` the decision read.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ from qa.hub import require_hub_model
 from qa.readers.answerability import ANSWERABILITY_HEAD_FILE
 from qa.readers.decision import AnswerDecision, DecisionSignals, Verdict, decide
 from qa.readers.fast import CPU_ONLY, FastQAForward, Precision
+from qa.readers.similarity_signals import QuestionSimilarity
 
 
 @component
@@ -51,6 +55,8 @@ class ReviewReader(TransformersExtractiveReader):
     :param precision: inference arithmetic, "fp32", "bf16", "int8", "openvino" or "openvino-int8" (the last three
         on the CPU only); see `qa.readers.fast`.
     :param group_by_length: run windows grouped by length, each group trimmed to its longest window.
+    :param similarity_model: a sentence encoder (folder or hub id) whose question-span, question-sentence
+        and question-review cosines join the decision's signals; None = without them.
     :param kwargs: passed on to `TransformersExtractiveReader`.
 
     Run inputs and outputs are those of `TransformersExtractiveReader`: `query`, `documents`, `top_k`,
@@ -72,6 +78,7 @@ class ReviewReader(TransformersExtractiveReader):
         decision: dict[str, Any] | None = None,
         precision: Precision = "fp32",
         group_by_length: bool = True,
+        similarity_model: str | None = None,
         **kwargs: Any,
     ) -> None:
         super(ReviewReader, self).__init__(
@@ -88,6 +95,8 @@ class ReviewReader(TransformersExtractiveReader):
         self.decision = decision
         self.precision: Precision = precision
         self.group_by_length = group_by_length
+        self.similarity_model = similarity_model
+        self._similarity = QuestionSimilarity(similarity_model, device=device) if similarity_model is not None else None
         self.answer_decision = (
             AnswerDecision.from_dict(decision) if decision is not None else AnswerDecision.from_boost(no_answer_boost)
         )
@@ -105,6 +114,14 @@ class ReviewReader(TransformersExtractiveReader):
                 f"Cannot load the reader model {self.model_name_or_path!r}: {error}. "
                 "Pass a local folder (e.g. one made by `reviewqa train-reader`) or a hub name while online."
             ) from error
+        if self._similarity is not None:
+            require_hub_model(self._similarity.model, "answer-similarity encoder")
+            try:
+                self._similarity.warm_up()
+            except (OSError, ValueError) as error:
+                raise ModelError(
+                    f"Cannot load the answer-similarity encoder {self._similarity.model!r}: {error}"
+                ) from error
         folder = Path(self.model_name_or_path) if isinstance(self.model_name_or_path, str) else None
         has_head = folder is not None and (folder / ANSWERABILITY_HEAD_FILE).is_file()
         if isinstance(self.model, FastQAForward) or not (self.group_by_length or self.precision != "fp32" or has_head):
@@ -125,6 +142,7 @@ class ReviewReader(TransformersExtractiveReader):
         data["init_parameters"]["decision"] = self.decision
         data["init_parameters"]["precision"] = self.precision
         data["init_parameters"]["group_by_length"] = self.group_by_length
+        data["init_parameters"]["similarity_model"] = self.similarity_model
         return data
 
     def _postprocess(
@@ -205,16 +223,21 @@ class ReviewReader(TransformersExtractiveReader):
             return []
         null_logit = float(null.meta["signals"]["null_logit"])
         answerability = null.meta["signals"].get("answerability")
+        spans = [a for a in answers if a.data is not None]
+        signals = [decision_signals(a, null_logit, documents, self.calibration_factor, answerability) for a in spans]
+        signals = self._with_similarities(null.query, spans, signals)
+        return [(a, decide(s, self.answer_decision)) for a, s in zip(spans, signals, strict=True)]
+
+    def _with_similarities(
+        self, query: str, spans: list[ExtractedAnswer], signals: list[DecisionSignals]
+    ) -> list[DecisionSignals]:
+        """`signals` (one per span) with the sentence encoder's cosines, when the reader has one."""
+        if self._similarity is None or not spans:
+            return signals
+        scores = self._similarity.scores(query, spans)
         return [
-            (
-                a,
-                decide(
-                    decision_signals(a, null_logit, documents, self.calibration_factor, answerability),
-                    self.answer_decision,
-                ),
-            )
-            for a in answers
-            if a.data is not None
+            replace(s, span_similarity=span, sentence_similarity=sentence, review_similarity=review)
+            for s, (span, sentence, review) in zip(signals, scores, strict=True)
         ]
 
     def _nest_answers(self, **kwargs: Any) -> list[list[ExtractedAnswer]]:
@@ -230,6 +253,8 @@ class ReviewReader(TransformersExtractiveReader):
             self.calibration_factor,
             answerability=_largest(self._null_logits.answerability),
         )
+        if spans:
+            signals = self._with_similarities(kwargs["queries"][0], spans[:1], [signals])[0]
         verdict = decide(signals, self.answer_decision)
         meta = {"answer_probability": verdict.probability, "confidence": verdict.words, "signals": signals.to_dict()}
         abstain = ExtractedAnswer(

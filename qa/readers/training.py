@@ -58,6 +58,10 @@ class TrainingConfig:
     #: HF's run_qa keeps them; on SubjQA they make 20% of all windows and push the reader
     #: towards "no answer", so the default drops them (no-answer questions keep all windows).
     keep_answerless_windows: bool = False
+    #: Share of the no-answer examples trained on, in (0, 1], drawn with `seed` (1 = all). Their
+    #: windows are 39% of the four domains' windows and 42% of their tokens, so a share below 1 buys
+    #: more passes over answers in the same time; the answer decision is fitted afterwards on dev either way.
+    no_answer_fraction: float = 1.0
     #: bfloat16 autocast: 1.5x faster per step on CPUs with AVX512-BF16 or AMX (measured on a
     #: 2-core EPYC) and on Ampere+ GPUs; slower on CPUs without bf16 instructions. None = chosen
     #: automatically (`qa.device.supports_fast_bf16`).
@@ -88,6 +92,8 @@ class TrainingConfig:
         for name in ("batch_size", "max_seq_length", "stride"):
             check_positive(name, getattr(self, name), integer=True)
         check_positive("max_examples", self.max_examples, integer=True, optional=True)
+        if not (isinstance(self.no_answer_fraction, (int, float)) and 0 < self.no_answer_fraction <= 1):
+            raise DataError(f"no_answer_fraction must be in (0, 1], not {self.no_answer_fraction!r}.")
         if self.frozen_layers != 0:  # 0 = off; the upper bound is the model's, checked in freeze_lower_layers
             check_positive("frozen_layers (0 = off)", self.frozen_layers, integer=True)
         for name in ("subjectivity_weight", "answerability_weight"):
@@ -147,6 +153,23 @@ def _answer_token_span(
     while end >= first and offsets[end][0] >= end_char:
         end -= 1
     return (start, end) if start <= end else None
+
+
+def sample_no_answer(examples: Sequence[SquadExample], fraction: float, seed: int) -> list[SquadExample]:
+    """Every answerable example and a `fraction` of the no-answer ones, drawn with `seed`, in order.
+
+    :param examples: the training examples.
+    :param fraction: share of no-answer examples to keep, in (0, 1]; 1 keeps all (and the order).
+    :param seed: the random draw's seed, so the same config trains on the same examples.
+    """
+    if fraction >= 1:
+        return list(examples)
+    import random
+
+    no_answer = [i for i, example in enumerate(examples) if example.answer_text is None]
+    draw = random.Random(seed)  # noqa: S311 - a reproducible draw, not a secret
+    kept = set(draw.sample(no_answer, round(len(no_answer) * fraction)))
+    return [example for i, example in enumerate(examples) if example.answer_text is not None or i in kept]
 
 
 def build_features(
@@ -212,6 +235,7 @@ def train_reader(
         raise ModelError("No training examples: check the domains and the data directory.")
     if config.max_examples is not None:
         examples = list(examples)[: config.max_examples]
+    examples = sample_no_answer(examples, config.no_answer_fraction, config.seed)
     set_seed(config.seed)
     from qa.hub import require_hub_model
 

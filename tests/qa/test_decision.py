@@ -7,11 +7,15 @@ import random
 import pytest
 
 from qa.readers.decision import (
+    FEATURE_NAMES,
+    SIMILARITY_FEATURES,
     AnswerDecision,
     DecisionSignals,
     decide,
+    decision_features,
     expected_calibration_error,
     fit_decision,
+    reads_similarity,
 )
 
 
@@ -87,3 +91,27 @@ def test_expected_calibration_error_of_a_calibrated_and_a_wrong_model() -> None:
     assert ece == pytest.approx(0.0) and table[0]["observed"] == pytest.approx(0.25)
     ece, _ = expected_calibration_error([0.95, 0.95], [0, 0], [1, 1])
     assert ece == pytest.approx(0.95)
+
+
+def test_similarity_signals_are_read_only_when_every_question_has_them() -> None:
+    full = DecisionSignals(
+        span_logit=2.0, null_logit=1.0, span_similarity=0.6, sentence_similarity=0.5, review_similarity=0.4
+    )
+    values = dict(zip(FEATURE_NAMES, full.vector(), strict=True))
+    assert (values["span_similarity"], values["sentence_similarity"], values["review_similarity"]) == (0.6, 0.5, 0.4)
+    assert set(SIMILARITY_FEATURES) <= set(decision_features([full, full], reranked=False))
+    without = DecisionSignals(span_logit=2.0, null_logit=1.0)  # a reader without the sentence encoder
+    assert not set(SIMILARITY_FEATURES) & set(decision_features([full, without], reranked=False))
+    reading = AnswerDecision(
+        coefficients=(1.0, 2.0),
+        intercept=0.0,
+        features=("gap", "span_similarity"),
+        mean=(0.0, 0.5),
+        scale=(1.0, 0.1),
+    )
+    assert reads_similarity(reading) and not reads_similarity(AnswerDecision.from_boost(0.0))
+    assert not reads_similarity(None)
+    # A span about the question (cosine above the mean) is answered, the same logits off-topic are not.
+    on_topic = DecisionSignals(span_logit=1.0, null_logit=1.0, span_similarity=0.7)
+    off_topic = DecisionSignals(span_logit=1.0, null_logit=1.0, span_similarity=0.3)
+    assert decide(on_topic, reading).answer and not decide(off_topic, reading).answer

@@ -11,10 +11,11 @@ from haystack import Document
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
 from indexer.squad import SquadExample
+from qa.errors import DataError
 from qa.readers.decision import AnswerDecision
 from qa.readers.model_files import READER_INFO_FILE, packaged_minilm_dir
 from qa.readers.reader import ReviewReader
-from qa.readers.training import TrainingConfig, _answer_token_span, build_features
+from qa.readers.training import TrainingConfig, _answer_token_span, build_features, sample_no_answer
 
 REVIEW = (
     "I bought this Kindle for my daughter. The battery lasts about ten hours of reading, which is great. "
@@ -41,6 +42,22 @@ def test_features_label_the_answer_tokens_or_cls() -> None:
     tokens = answerable["input_ids"][answerable["start_positions"] : answerable["end_positions"] + 1]
     assert tokenizer.decode(tokens) == "about ten hours"
     assert unanswerable["start_positions"] == unanswerable["end_positions"] == 0
+
+
+def test_a_share_of_no_answer_examples_is_kept_with_every_answerable_one() -> None:
+    examples = [
+        SquadExample(str(i), "q?", REVIEW, None if i % 2 else "battery", None if i % 2 else REVIEW.index("battery"))
+        for i in range(40)
+    ]
+    kept = sample_no_answer(examples, 0.25, seed=7)
+    assert [e for e in kept if e.answer_text is not None] == examples[0::2]  # all answerable, in order
+    assert len([e for e in kept if e.answer_text is None]) == 5  # a quarter of the 20 no-answer examples
+    assert [e.example_id for e in kept] == sorted((e.example_id for e in kept), key=int)
+    assert kept == sample_no_answer(examples, 0.25, seed=7)  # the same seed draws the same examples
+    assert sample_no_answer(examples, 1.0, seed=7) == examples
+    for bad in (0.0, 1.5):
+        with pytest.raises(DataError, match="no_answer_fraction"):
+            TrainingConfig(no_answer_fraction=bad)
 
 
 def test_training_saves_a_loadable_folder_with_its_record(tiny_reader_dir: Path) -> None:

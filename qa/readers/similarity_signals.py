@@ -1,0 +1,103 @@
+"""Question-answer similarity signals for the answer decision, from a sentence encoder.
+
+The reader's own logits say how well a span fits the question *given that some span does*; a
+sentence encoder trained on question-answer pairs (the packaged all-MiniLM-L6-v2) says, independently
+of the reader, whether the span, its sentence and its review are about the question at all. On the
+four SubjQA dev splits the cosines separate answerable from unanswerable groups (mean 0.46 against
+0.32 for the span) and add about 0.02-0.03 out-of-fold decision F1 to the reader's own signals.
+
+`QuestionSimilarity` computes the three cosines for any number of spans of one question in one
+batch, through Haystack's `SentenceTransformersDocumentEmbedder` (normalised embeddings).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from haystack import Document, ExtractedAnswer
+from haystack.utils import ComponentDevice
+
+#: Where a sentence ends (a review's line breaks end sentences too).
+_SENTENCE_END = re.compile(r"[.!?\n]+")
+
+
+def sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence(s) of `text` holding the characters `start:end` (the whole text without punctuation).
+
+    :param text: the review.
+    :param start: the span's first character.
+    :param end: one past the span's last character.
+    """
+    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, max(start, 0))), default=0)
+    right = next((m.end() for m in _SENTENCE_END.finditer(text, max(end, start))), len(text))
+    return text[left:right].strip()
+
+
+def span_context(answer: ExtractedAnswer) -> tuple[str, str, str]:
+    """(span, its sentence, its review) of an extracted answer; the span stands in for missing context."""
+    span = answer.data or ""
+    review = (answer.document.content or "") if answer.document is not None else ""
+    offset = answer.document_offset
+    if not review:
+        return span, span, span
+    if offset is None:
+        found = review.find(span)
+        if found < 0:
+            return span, span, review
+        start, end = found, found + len(span)
+    else:
+        start, end = offset.start, offset.end
+    return span, sentence_around(review, start, end) or span, review
+
+
+class QuestionSimilarity:
+    """Cosine similarity of a question with answer spans, their sentences and their reviews.
+
+    :param model: a sentence-transformers model (local folder or hub id).
+    :param device: where to run it (None: the library's choice).
+    :param batch_size: texts embedded per forward pass.
+    """
+
+    def __init__(self, model: str, device: ComponentDevice | None = None, batch_size: int = 32) -> None:
+        from haystack_integrations.components.embedders.sentence_transformers import (
+            SentenceTransformersDocumentEmbedder,
+        )
+
+        self.model = model
+        self._embedder = SentenceTransformersDocumentEmbedder(
+            model=model,
+            device=device,
+            batch_size=batch_size,
+            progress_bar=False,
+            normalize_embeddings=True,
+            local_files_only=Path(model).is_dir(),
+        )
+
+    def warm_up(self) -> None:
+        """Load the encoder."""
+        self._embedder.warm_up()
+
+    def scores(self, question: str, answers: Sequence[ExtractedAnswer]) -> list[tuple[float, float, float]]:
+        """(span, sentence, review) cosines with `question`, one triple per answer with a span.
+
+        :param question: the shopper's question.
+        :param answers: extracted answers (the no-answer answer, without data, is skipped).
+        """
+        spans = [a for a in answers if a.data is not None]
+        if not spans:
+            return []
+        texts = [question, *(text for a in spans for text in span_context(a))]
+        embedded: list[Any] = self._embedder.run(documents=[Document(content=t) for t in texts])["documents"]
+        vectors = [d.embedding for d in embedded]
+        q = vectors[0]
+
+        def cosine(v: list[float]) -> float:  # embeddings are normalised: the dot product is the cosine
+            return float(sum(a * b for a, b in zip(q, v, strict=True)))
+
+        return [
+            (cosine(vectors[1 + 3 * i]), cosine(vectors[2 + 3 * i]), cosine(vectors[3 + 3 * i]))
+            for i in range(len(spans))
+        ]
