@@ -16,7 +16,13 @@ from qa.readers.answerability import (
     ReaderWithAnswerability,
     inference_module,
 )
-from qa.readers.decision import FEATURE_NAMES, FIRST_STAGE_FEATURES, DecisionSignals, decision_features
+from qa.readers.decision import (
+    FEATURE_NAMES,
+    FIRST_STAGE_FEATURES,
+    SIMILARITY_FEATURES,
+    DecisionSignals,
+    decision_features,
+)
 from qa.readers.training import TrainingConfig, build_features
 
 
@@ -81,9 +87,13 @@ def test_decisions_read_the_head_only_when_every_question_has_it() -> None:
     without = [DecisionSignals(span_logit=1.0, null_logit=0.0)]
     assert "answerability" in decision_features(with_head, reranked=False)
     assert "retrieval_score" not in decision_features(with_head, reranked=False)
-    assert decision_features(with_head, reranked=True) == FEATURE_NAMES
+    # No sentence encoder ran for these signals, so its cosines are left out as well.
+    assert decision_features(with_head, reranked=True) == tuple(
+        n for n in FEATURE_NAMES if n not in SIMILARITY_FEATURES
+    )
     assert "answerability" not in decision_features(without + with_head, reranked=True)
-    assert decision_features(without, reranked=False) == tuple(n for n in FIRST_STAGE_FEATURES if n != "answerability")
+    left_out = ("answerability", *SIMILARITY_FEATURES)
+    assert decision_features(without, reranked=False) == tuple(n for n in FIRST_STAGE_FEATURES if n not in left_out)
     assert with_head[0].vector()[FEATURE_NAMES.index("answerability")] == 2.5
     assert without[0].vector()[FEATURE_NAMES.index("answerability")] == 0.0
 
