@@ -40,8 +40,12 @@ def train_and_tune(
     progress: bool = True,
     max_tune_questions: int | None = None,
     no_answer_prior: str = "train",
+    timing_groups: int = 40,
 ) -> dict[str, Any]:
     """Fine-tune `base` on the train splits of `domains`, then fit the answer decision on `tune_on`.
+
+    The inference variants (`choose_inference_precision`) are then timed on at most `timing_groups`
+    (question, product) groups of `tune_on` per domain.
 
     The decision (`fit_answer_decision`) is fitted on the pipeline's outputs over the `tune_on` split
     of the same domains; `tune_reader` (the single no-answer boost) remains a separate step.
@@ -70,7 +74,7 @@ def train_and_tune(
             source_dir,
             tune_on,
             progress=progress,
-            max_groups=min(max_tune_questions or 40, 40),
+            max_groups=min(max_tune_questions or timing_groups, timing_groups),
         )
     return report
 
