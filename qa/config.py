@@ -71,6 +71,12 @@ def check_positive(name: str, value: object, *, integer: bool = False, optional:
         raise DataError(f"{name} must be {kind} above 0, not {value!r}.")
 
 
+def check_share(name: str, value: object) -> None:
+    """One clear DataError unless `value` is a number in (0, 1] (a share or a weight of a whole)."""
+    if not (isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 1):
+        raise DataError(f"{name} must be in (0, 1], not {value!r}.")
+
+
 def check_folder(name: str, path: Path) -> None:
     """One clear DataError when `path`, or a parent of it, exists and is not a folder (it may not exist yet)."""
     for part in (path, *path.parents):

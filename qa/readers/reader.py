@@ -253,8 +253,7 @@ class ReviewReader(TransformersExtractiveReader):
             self.calibration_factor,
             answerability=_largest(self._null_logits.answerability),
         )
-        if spans:
-            signals = self._with_similarities(kwargs["queries"][0], spans[:1], [signals])[0]
+        signals = self._with_similarities(kwargs["queries"][0], spans[:1], [signals])[0]
         verdict = decide(signals, self.answer_decision)
         meta = {"answer_probability": verdict.probability, "confidence": verdict.words, "signals": signals.to_dict()}
         abstain = ExtractedAnswer(

@@ -89,15 +89,11 @@ class QuestionSimilarity:
         spans = [a for a in answers if a.data is not None]
         if not spans:
             return []
+        import numpy as np
+
         texts = [question, *(text for a in spans for text in span_context(a))]
         embedded: list[Any] = self._embedder.run(documents=[Document(content=t) for t in texts])["documents"]
-        vectors = [d.embedding for d in embedded]
-        q = vectors[0]
-
-        def cosine(v: list[float]) -> float:  # embeddings are normalised: the dot product is the cosine
-            return float(sum(a * b for a, b in zip(q, v, strict=True)))
-
-        return [
-            (cosine(vectors[1 + 3 * i]), cosine(vectors[2 + 3 * i]), cosine(vectors[3 + 3 * i]))
-            for i in range(len(spans))
-        ]
+        vectors = np.array([d.embedding for d in embedded])
+        # The embeddings are normalised, so the dot products are the cosines: one row per span.
+        cosines = (vectors[1:] @ vectors[0]).reshape(len(spans), 3)
+        return [(float(span), float(sentence), float(review)) for span, sentence, review in cosines]

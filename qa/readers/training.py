@@ -21,7 +21,7 @@ import torch
 from transformers import TrainerCallback
 
 from indexer.squad import SquadExample
-from qa.config import NO_RERANKER, check_positive
+from qa.config import NO_RERANKER, check_positive, check_share
 from qa.device import supports_fast_bf16
 from qa.errors import DataError, ModelError
 from qa.readers.answerability import ANSWERABLE_LABEL, AnswerabilityMultiTask
@@ -92,8 +92,7 @@ class TrainingConfig:
         for name in ("batch_size", "max_seq_length", "stride"):
             check_positive(name, getattr(self, name), integer=True)
         check_positive("max_examples", self.max_examples, integer=True, optional=True)
-        if not (isinstance(self.no_answer_fraction, (int, float)) and 0 < self.no_answer_fraction <= 1):
-            raise DataError(f"no_answer_fraction must be in (0, 1], not {self.no_answer_fraction!r}.")
+        check_share("no_answer_fraction", self.no_answer_fraction)
         if self.frozen_layers != 0:  # 0 = off; the upper bound is the model's, checked in freeze_lower_layers
             check_positive("frozen_layers (0 = off)", self.frozen_layers, integer=True)
         for name in ("subjectivity_weight", "answerability_weight"):
@@ -101,8 +100,7 @@ class TrainingConfig:
             if not (isinstance(weight, (int, float)) and 0 <= weight < 1e6):
                 raise DataError(f"{name} must be a number from 0 (off) upwards, not {weight!r}.")
         check_positive("distillation_temperature", self.distillation_temperature)
-        if not (isinstance(self.distillation_weight, (int, float)) and 0 < self.distillation_weight <= 1):
-            raise DataError(f"distillation_weight must be in (0, 1], not {self.distillation_weight!r}.")
+        check_share("distillation_weight", self.distillation_weight)
         extras = [self.teacher is not None, self.subjectivity_weight > 0, self.answerability_weight > 0]
         if sum(extras) > 1:
             raise DataError(
