@@ -170,6 +170,16 @@ def _retriever_label(settings: Any) -> str:
     return f"{retriever}+reranker" if settings.retrieval.reranked else retriever
 
 
+def _reader_config(api: Any) -> dict[str, Any]:
+    """The reader part of a result's config: where its decision was fitted, the inference variant it read
+    with (the `tune-reader` choice or `REVIEWQA_READER_PRECISION`) and its sentence encoder (None: off)."""
+    return {
+        "answer_decision": api.reader.answer_decision.fitted_on,
+        "reader_precision": api.reader.precision,
+        "similarity_model": api.reader.similarity_model,
+    }
+
+
 def _reranker_config(settings: Any) -> dict[str, Any]:
     """The reranker part of a result's config (nothing without one): its identity and candidate count."""
     from qa.retrievers.reranker import reranker_identity
@@ -256,7 +266,7 @@ def eval_reader(
     config = {
         "reader": api.reader.model_name_or_path,
         "no_answer_boost": api.reader.no_answer_boost,
-        "answer_decision": api.reader.answer_decision.fitted_on,
+        **_reader_config(api),
         "max_answer_tokens": api.reader.max_answer_tokens,
         "domain": domain,
         "split": split,
@@ -321,7 +331,7 @@ def eval_pipeline(
         + _calibration_table(result.calibration)
     )
     config = {
-        "answer_decision": api.reader.answer_decision.fitted_on,
+        **_reader_config(api),
         "retriever": settings.retrieval.retriever,
         **_reranker_config(settings),
         "top_k_retriever": top_k_retriever,

@@ -281,6 +281,12 @@ def train_reader(
         float, typer.Option(help="Distillation: share of the teacher's loss, in (0, 1]; the gold spans get the rest.")
     ] = 0.5,
     distillation_temperature: Annotated[float, typer.Option(help="Distillation: softmax temperature.")] = 2.0,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Random seed of the head's initialisation, the shuffling and the no-answer draw (default: 42)."
+        ),
+    ] = None,
     *,
     ctx: typer.Context,
 ) -> None:
@@ -307,6 +313,7 @@ def train_reader(
         teacher=teacher,
         distillation_weight=distillation_weight,
         distillation_temperature=distillation_temperature,
+        **({} if seed is None else {"seed": seed}),
     )
     source_dir = resolve_subjqa_dir(settings, domain_list)
     if folds > 1:

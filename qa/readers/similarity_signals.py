@@ -12,6 +12,7 @@ batch, through Haystack's `SentenceTransformersDocumentEmbedder` (normalised emb
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,9 +60,13 @@ class QuestionSimilarity:
     :param model: a sentence-transformers model (local folder or hub id).
     :param device: where to run it (None: the library's choice).
     :param batch_size: texts embedded per forward pass.
+    :param cached_reviews: how many review embeddings to keep (least recently used first out): the
+        questions about one product read the same few reviews again and again.
     """
 
-    def __init__(self, model: str, device: ComponentDevice | None = None, batch_size: int = 32) -> None:
+    def __init__(
+        self, model: str, device: ComponentDevice | None = None, batch_size: int = 32, cached_reviews: int = 2048
+    ) -> None:
         from haystack_integrations.components.embedders.sentence_transformers import (
             SentenceTransformersDocumentEmbedder,
         )
@@ -75,6 +80,8 @@ class QuestionSimilarity:
             normalize_embeddings=True,
             local_files_only=Path(model).is_dir(),
         )
+        # Per instance, bounded, and thread-safe (lru_cache locks its own bookkeeping).
+        self._review_vector = functools.lru_cache(maxsize=cached_reviews)(lambda text: self.embed([text])[0])
 
     def warm_up(self) -> None:
         """Load the encoder."""
@@ -83,17 +90,32 @@ class QuestionSimilarity:
     def scores(self, question: str, answers: Sequence[ExtractedAnswer]) -> list[tuple[float, float, float]]:
         """(span, sentence, review) cosines with `question`, one triple per answer with a span.
 
+        The short texts (the question, the spans, their sentences) are embedded in one batch and each
+        review apart, once (kept for the next question about the same product): in one batch,
+        sentence-transformers pads every text to the longest, so a span would cost as much as a whole
+        review (padding does not change an embedding: padded positions are masked out of attention and
+        of the mean).
+
         :param question: the shopper's question.
         :param answers: extracted answers (the no-answer answer, without data, is skipped).
         """
         spans = [a for a in answers if a.data is not None]
         if not spans:
             return []
+
+        contexts = [span_context(a) for a in spans]
+        short = self.embed([question, *(text for span, sentence, _ in contexts for text in (span, sentence))])
+        by_review = {review: self._review_vector(review) for _, _, review in contexts}
+        # The embeddings are normalised, so the dot products are the cosines.
+        pairs = (short[1:] @ short[0]).reshape(len(spans), 2)
+        return [
+            (float(span), float(sentence), float(by_review[review] @ short[0]))
+            for (span, sentence), (_, _, review) in zip(pairs, contexts, strict=True)
+        ]
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        """Normalised embeddings of `texts`, one row each (a numpy array)."""
         import numpy as np
 
-        texts = [question, *(text for a in spans for text in span_context(a))]
         embedded: list[Any] = self._embedder.run(documents=[Document(content=t) for t in texts])["documents"]
-        vectors = np.array([d.embedding for d in embedded])
-        # The embeddings are normalised, so the dot products are the cosines: one row per span.
-        cosines = (vectors[1:] @ vectors[0]).reshape(len(spans), 3)
-        return [(float(span), float(sentence), float(review)) for span, sentence, review in cosines]
+        return np.array([d.embedding for d in embedded])

@@ -448,6 +448,7 @@ CASES = [
         "max_examples must be a whole number above 0, not 0",
     ),
     Case("train-reader-negative-lr", lambda c: ["train-reader", "--lr", "-1"], "learning_rate (--lr) must be"),
+    Case("train-reader-negative-seed", lambda c: ["train-reader", "--seed", "-1"], "Invalid value for '--seed'"),
     Case("feedback-export-format", lambda c: ["feedback", "export", str(c.tmp / "x.pdf")], "Cannot export feedback"),
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from haystack import Document, ExtractedAnswer
 
 from qa.config import Settings
@@ -47,6 +48,24 @@ def test_a_span_about_the_question_is_more_similar_than_one_that_is_not() -> Non
     (_, battery_sentence, review_score), (_, shipping_sentence, same_review) = scores
     assert battery_sentence > shipping_sentence and abs(review_score - same_review) < 1e-6
     assert similarity.scores("anything?", [no_answer]) == []
+    # Embedded apart from the long review, the short texts get the cosines they get each alone.
+    texts = ("How long does the battery last?", "ten hours", "The battery lasts ten hours!", REVIEW)
+    alone = [similarity.embed([text])[0] for text in texts]
+    expected = tuple(float(alone[0] @ vector) for vector in alone[1:])
+    assert all(abs(a - b) < 1e-5 for a, b in zip(scores[0], expected, strict=True))
+
+
+def test_each_review_is_embedded_once_across_questions(monkeypatch: pytest.MonkeyPatch) -> None:
+    similarity = QuestionSimilarity(str(packaged_minilm_dir()), cached_reviews=8)
+    similarity.warm_up()
+    embedded: list[str] = []
+    plain = similarity.embed
+    monkeypatch.setattr(similarity, "embed", lambda texts: embedded.extend(texts) or plain(texts))
+    review = Document(content=REVIEW)
+    spans = [ExtractedAnswer(query="q", score=0.9, data=text, document=review) for text in ("ten hours", "a week")]
+    first = similarity.scores("How long does the battery last?", spans)
+    again = similarity.scores("Does the battery last?", spans[:1])
+    assert embedded.count(REVIEW) == 1 and len(first) == 2 and len(again) == 1
 
 
 def test_the_reader_adds_the_cosines_to_its_signals(tiny_reader_dir: Path) -> None:

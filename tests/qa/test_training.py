@@ -13,7 +13,7 @@ from qa.errors import DataError, ModelError
 from qa.readers.model_files import READER_INFO_FILE
 from qa.readers.training import TrainingConfig
 from qa.retrievers import encoder_models as retriever_models
-from qa.training import cross_validate, resolve_no_answer_prior, train_and_tune, tune_reader
+from qa.training import cross_validate, pick_variant, resolve_no_answer_prior, train_and_tune, tune_reader
 
 
 def test_two_fold_cross_validation_on_a_slice(subjqa_dir: Path, tmp_path: Path) -> None:
@@ -163,3 +163,15 @@ def test_frozen_layers_keep_the_embeddings_and_lowest_layers_unchanged(subjqa_di
         freeze_lower_layers(model, 6)
     with pytest.raises(DataError, match="frozen_layers"):
         TrainingConfig(frozen_layers=-1)
+
+
+def test_a_variant_replaces_fp32_only_when_clearly_faster_and_as_good() -> None:
+    def timed(**variants: tuple[float, float]) -> dict[str, dict[str, float]]:
+        return {name: {"f1": f1, "seconds": seconds} for name, (f1, seconds) in variants.items()}
+
+    # int8 is 1.22x faster (the quickstart reader on a CPU without bf16): not worth answering differently.
+    assert pick_variant(timed(fp32=(0.513, 44.5), int8=(0.533, 36.5), openvino=(0.513, 44.4))) == "fp32"
+    # Both 1.5x+ and within one F1 point: the faster wins; one two points worse is never chosen.
+    measured = timed(fp32=(0.50, 60.0), openvino=(0.497, 26.0), int8=(0.48, 20.0), bf16=(0.50, 39.0))
+    assert pick_variant(measured) == "openvino"
+    assert pick_variant(timed(fp32=(0.5, 10.0))) == "fp32"
