@@ -6,8 +6,9 @@ of the reader, whether the span, its sentence and its review are about the quest
 four SubjQA dev splits the cosines separate answerable from unanswerable groups (mean 0.46 against
 0.32 for the span) and add about 0.02-0.03 out-of-fold decision F1 to the reader's own signals.
 
-`QuestionSimilarity` computes the three cosines for any number of spans of one question in one
-batch, through Haystack's `SentenceTransformersDocumentEmbedder` (normalised embeddings).
+`QuestionSimilarity` computes the three cosines for any number of spans of one question, through
+Haystack's `SentenceTransformersDocumentEmbedder` (normalised embeddings): the short texts in one
+batch, each review apart and once.
 """
 
 from __future__ import annotations
@@ -102,7 +103,6 @@ class QuestionSimilarity:
         spans = [a for a in answers if a.data is not None]
         if not spans:
             return []
-
         contexts = [span_context(a) for a in spans]
         short = self.embed([question, *(text for span, sentence, _ in contexts for text in (span, sentence))])
         by_review = {review: self._review_vector(review) for _, _, review in contexts}
@@ -114,7 +114,10 @@ class QuestionSimilarity:
         ]
 
     def embed(self, texts: Sequence[str]) -> Any:
-        """Normalised embeddings of `texts`, one row each (a numpy array)."""
+        """Normalised embeddings of `texts`, one row each (a numpy array), in one call of the embedder.
+
+        :param texts: the texts to embed, batched `batch_size` at a time.
+        """
         import numpy as np
 
         embedded: list[Any] = self._embedder.run(documents=[Document(content=t) for t in texts])["documents"]
