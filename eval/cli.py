@@ -170,13 +170,14 @@ def _retriever_label(settings: Any) -> str:
     return f"{retriever}+reranker" if settings.retrieval.reranked else retriever
 
 
-def _reader_config(api: Any) -> dict[str, Any]:
+def _reader_config(api: Any, settings: Any) -> dict[str, Any]:
     """The reader part of a result's config: where its decision was fitted, the inference variant it read
-    with (the `tune-reader` choice or `REVIEWQA_READER_PRECISION`) and its sentence encoder (None: off)."""
+    with (the `tune-reader` choice or `REVIEWQA_READER_PRECISION`) and its sentence encoder as configured
+    (`packaged:all-MiniLM-L6-v2`, not the machine's resolved folder; None: the decision does not read it)."""
     return {
         "answer_decision": api.reader.answer_decision.fitted_on,
         "reader_precision": api.reader.precision,
-        "similarity_model": api.reader.similarity_model,
+        "similarity_model": None if api.reader.similarity_model is None else settings.reader.similarity_model,
     }
 
 
@@ -266,7 +267,7 @@ def eval_reader(
     config = {
         "reader": api.reader.model_name_or_path,
         "no_answer_boost": api.reader.no_answer_boost,
-        **_reader_config(api),
+        **_reader_config(api, settings),
         "max_answer_tokens": api.reader.max_answer_tokens,
         "domain": domain,
         "split": split,
@@ -331,7 +332,7 @@ def eval_pipeline(
         + _calibration_table(result.calibration)
     )
     config = {
-        **_reader_config(api),
+        **_reader_config(api, settings),
         "retriever": settings.retrieval.retriever,
         **_reranker_config(settings),
         "top_k_retriever": top_k_retriever,
