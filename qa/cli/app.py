@@ -271,6 +271,13 @@ def train_reader(
             min=0, help="Freeze the embeddings and the lowest N layers: faster steps, fewer weights learned (0 = off)."
         ),
     ] = 0,
+    head_lr_multiplier: Annotated[
+        float,
+        typer.Option(
+            min=0.001,
+            help="Learning rate of the fresh span head (and any extra head) as a multiple of --lr (1 = one rate).",
+        ),
+    ] = 1.0,
     teacher: Annotated[
         str | None,
         typer.Option(
@@ -310,6 +317,7 @@ def train_reader(
         subjectivity_weight=subjectivity_weight,
         answerability_weight=answerability_weight,
         frozen_layers=frozen_layers,
+        head_lr_multiplier=head_lr_multiplier,
         teacher=teacher,
         distillation_weight=distillation_weight,
         distillation_temperature=distillation_temperature,

@@ -77,6 +77,10 @@ class TrainingConfig:
     #: Freeze the embeddings and the lowest N transformer layers (0 = train everything): no gradients
     #: flow below the first trained layer, so a step costs less (and, measured, the reader learns less).
     frozen_layers: int = 0
+    #: Learning rate of the weights outside the pretrained encoder (the fresh span head, and any extra
+    #: head), as a multiple of `learning_rate`: a freshly initialised head can take larger steps than
+    #: the encoder it sits on, which matters in the quickstart's short schedule. 1 = one rate for all.
+    head_lr_multiplier: float = 1.0
     #: Knowledge distillation: a trained reader (folder or hub id) whose start/end logits the student
     #: learns beside the gold spans (`qa.readers.distillation`); None trains on gold spans alone.
     teacher: str | None = None
@@ -99,6 +103,7 @@ class TrainingConfig:
             weight = getattr(self, name)
             if not (isinstance(weight, (int, float)) and 0 <= weight < 1e6):
                 raise DataError(f"{name} must be a number from 0 (off) upwards, not {weight!r}.")
+        check_positive("head_lr_multiplier", self.head_lr_multiplier)
         check_positive("distillation_temperature", self.distillation_temperature)
         check_share("distillation_weight", self.distillation_weight)
         extras = [self.teacher is not None, self.subjectivity_weight > 0, self.answerability_weight > 0]
@@ -224,10 +229,11 @@ def train_reader(
         AutoModelForQuestionAnswering,
         AutoTokenizer,
         DataCollatorWithPadding,
-        Trainer,
         TrainingArguments,
         set_seed,
     )
+
+    from qa.readers.head_rate import HeadRateTrainer
 
     if not examples:
         raise ModelError("No training examples: check the domains and the data directory.")
@@ -286,7 +292,8 @@ def train_reader(
             bf16=bf16,
             label_names=["start_positions", "end_positions", *getattr(trained, "extra_labels", ())],
         )
-        trainer = Trainer(
+        trainer = HeadRateTrainer(
+            config.head_lr_multiplier,
             model=trained,
             args=arguments,
             train_dataset=_Features(features),

@@ -175,3 +175,34 @@ def test_a_variant_replaces_fp32_only_when_clearly_faster_and_as_good() -> None:
     measured = timed(fp32=(0.50, 60.0), openvino=(0.497, 26.0), int8=(0.48, 20.0), bf16=(0.50, 39.0))
     assert pick_variant(measured) == "openvino"
     assert pick_variant(timed(fp32=(0.5, 10.0))) == "fp32"
+
+
+def test_the_head_learns_at_its_own_rate_and_the_encoder_at_the_base_rate(tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoModelForQuestionAnswering, BertConfig, TrainingArguments
+
+    from qa.readers.answerability import AnswerabilityMultiTask
+    from qa.readers.head_rate import HeadRateTrainer, head_parameter_ids
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    model = AutoModelForQuestionAnswering.from_config(config)
+    head = {id(p) for p in model.qa_outputs.parameters()}
+    assert head_parameter_ids(model) == head
+    wrapped = AnswerabilityMultiTask(model, 1.0)  # an extra head counts as head too; the encoder never does
+    assert head < head_parameter_ids(wrapped)
+    assert not head_parameter_ids(wrapped) & {id(p) for p in model.bert.parameters()}
+
+    args = TrainingArguments(
+        output_dir=str(tmp_path), learning_rate=1e-4, weight_decay=0.01, report_to=[], use_cpu=True
+    )
+    optimizer = HeadRateTrainer(10.0, model=model, args=args).create_optimizer()
+    rates = {id(p): (group["lr"], group["weight_decay"]) for group in optimizer.param_groups for p in group["params"]}
+    assert len(rates) == sum(1 for p in model.parameters() if p.requires_grad)  # every weight, once
+    assert rates[id(model.qa_outputs.weight)] == (pytest.approx(1e-3), 0.01)
+    assert rates[id(model.qa_outputs.bias)] == (pytest.approx(1e-3), 0.0)  # the stock decay split is kept
+    assert rates[id(model.bert.encoder.layer[0].output.dense.weight)] == (pytest.approx(1e-4), 0.01)
+    stock = HeadRateTrainer(1.0, model=model, args=args).create_optimizer()
+    assert {group["lr"] for group in stock.param_groups} == {1e-4}
+    with pytest.raises(DataError, match="head_lr_multiplier"):
+        TrainingConfig(head_lr_multiplier=0)
