@@ -2,7 +2,8 @@
 
 transformers' `Trainer` gives every parameter one learning rate and has no option for a head's;
 `HeadRateTrainer` keeps the stock optimizer (its class, settings and weight-decay split) and only
-splits its parameter groups, so the scheduler, which scales each group's own rate, is unchanged.
+moves the head's parameters into groups of their own, so the scheduler, which scales each group's
+own rate, is unchanged.
 """
 
 from __future__ import annotations
@@ -24,24 +25,6 @@ def head_parameter_ids(trained: Any) -> set[int]:
     return {id(p) for p in trained.parameters() if p.requires_grad and id(p) not in encoder}
 
 
-def split_head_groups(groups: list[dict[str, Any]], head_ids: set[int], learning_rate: float) -> list[dict[str, Any]]:
-    """Optimizer parameter groups with the head's parameters moved into groups of their own at `learning_rate`.
-
-    :param groups: the Trainer's groups (weight decay on / off); their other settings are kept.
-    :param head_ids: `head_parameter_ids` of the model.
-    :param learning_rate: the head's rate (the scheduler scales it as it scales the others).
-    """
-    split: list[dict[str, Any]] = []
-    for group in groups:
-        encoder = [p for p in group["params"] if id(p) not in head_ids]
-        head = [p for p in group["params"] if id(p) in head_ids]
-        if encoder:
-            split.append({**group, "params": encoder})
-        if head:
-            split.append({**group, "params": head, "lr": learning_rate})
-    return split
-
-
 class HeadRateTrainer(Trainer):
     """transformers' `Trainer` whose optimizer gives the weights outside the encoder `multiplier` x the rate.
 
@@ -54,13 +37,15 @@ class HeadRateTrainer(Trainer):
         self.multiplier = multiplier
 
     def create_optimizer(self, model: Any = None) -> Any:
-        """The stock optimizer, its head parameters regrouped at `multiplier` x the learning rate."""
+        """The stock optimizer, with the head's parameters moved into groups of their own at `multiplier` x the rate."""
         optimizer = super().create_optimizer(model)
         if self.multiplier != 1.0:
-            opt_model: Any = self.model if model is None else model
-            groups = split_head_groups(
-                optimizer.param_groups, head_parameter_ids(opt_model), self.args.learning_rate * self.multiplier
-            )
-            optimizer_class, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
-            self.optimizer = optimizer_class(groups, **optimizer_kwargs)
-        return self.optimizer
+            head_ids = head_parameter_ids(self.model if model is None else model)
+            for group in list(optimizer.param_groups):  # weight decay on / off: each keeps its settings
+                head = [p for p in group["params"] if id(p) in head_ids]
+                group["params"] = [p for p in group["params"] if id(p) not in head_ids]
+                if head:
+                    optimizer.add_param_group(
+                        {**group, "params": head, "lr": self.args.learning_rate * self.multiplier}
+                    )
+        return optimizer
