@@ -172,12 +172,15 @@ def _retriever_label(settings: Any) -> str:
 
 def _reader_config(api: Any, settings: Any) -> dict[str, Any]:
     """The reader part of a result's config: where its decision was fitted, the inference variant it read
-    with (the `tune-reader` choice or `REVIEWQA_READER_PRECISION`) and its sentence encoder as configured
-    (`packaged:all-MiniLM-L6-v2`, not the machine's resolved folder; None: the decision does not read it)."""
+    with (the `tune-reader` choice or `REVIEWQA_READER_PRECISION`) and its sentence encoder by name
+    (`packaged:all-MiniLM-L6-v2`, not the machine's resolved folder: the one the decision was fitted with,
+    else the configured one; None: the decision does not read it)."""
+    decision = api.reader.answer_decision
+    encoder = decision.similarity_model or settings.reader.similarity_model
     return {
-        "answer_decision": api.reader.answer_decision.fitted_on,
+        "answer_decision": decision.fitted_on,
         "reader_precision": api.reader.precision,
-        "similarity_model": None if api.reader.similarity_model is None else settings.reader.similarity_model,
+        "similarity_model": None if api.reader.similarity_model is None else encoder,
     }
 
 

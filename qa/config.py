@@ -189,9 +189,10 @@ class ReaderSettings:
     precision: str = "auto"
     #: Run the windows sorted by length, each group trimmed to its longest window (same answers).
     group_by_length: bool = True
-    #: Sentence encoder whose question-span/sentence/review cosines the answer decision may read
-    #: (`qa.readers.similarity_signals`): loaded only when the fitted decision reads them, and when
-    #: train-reader/tune-reader collect signals to fit it. "none" = fit and run without them.
+    #: Sentence encoder whose question-span/sentence/review cosines train-reader/tune-reader collect to
+    #: fit the answer decision (`qa.readers.similarity_signals`); "none" = fit without them. A fitted
+    #: decision records its encoder and the reader uses that one, loaded only when the decision reads
+    #: the cosines (`qa.pipelines.definitions.similarity_encoder`).
     similarity_model: str = PACKAGED_MINILM
 
     def __post_init__(self) -> None:

@@ -19,7 +19,7 @@ from qa.errors import DataError
 from qa.pipelines.definitions import build_reader, extractive_pipeline
 from qa.question_groups import QuestionGroup, group_questions
 from qa.readers.boost import no_answer_share, predict_isolated, score_predictions, tune_no_answer_boost
-from qa.readers.decision import DecisionSignals, decision_features, fit_decision, prior_weights
+from qa.readers.decision import DecisionSignals, decision_features, fit_decision, prior_weights, reads_similarity
 from qa.readers.squad import max_over_golds
 from qa.readers.training import TrainingConfig, TrainingRecord, store_decision, train_reader, update_reader_info
 from qa.retrievers.encoder_models import resolve_encoder_model
@@ -143,6 +143,9 @@ def fit_answer_decision(
         signals, span_f1, null_f1, products, features=("gap",), fitted_on=fitted_on, importance=importance
     )
     kept = fit if fit.report["cv_f1"] >= gap_only.report["cv_f1"] else gap_only
+    decision = kept.decision
+    if reads_similarity(decision):  # the reader must compute its cosines with this same encoder
+        decision = replace(decision, similarity_model=settings.reader.similarity_model)
     report = {
         **kept.report,
         "kept": "all signals" if kept is fit else "gap only",
@@ -151,7 +154,7 @@ def fit_answer_decision(
         "cv_f1_gap_only": gap_only.report["cv_f1"],
         "cv_ece_gap_only": gap_only.report["cv_ece"],
     }
-    store_decision(model_dir, reranker, kept.decision.to_dict(), report)
+    store_decision(model_dir, reranker, decision.to_dict(), report)
     return {"fitted": True, "reranker": reranker, **report}
 
 

@@ -16,7 +16,7 @@ from haystack.utils import ComponentDevice
 
 from qa.config import DenseKind, RetrieverKind, Settings
 from qa.device import resolve_device
-from qa.errors import StoreError
+from qa.errors import ModelError, StoreError
 from qa.nodes.generator import LocalChatGenerator
 from qa.pipelines.generative import PROMPT_TEMPLATE, build_generator
 from qa.readers.fast import CPU_ONLY
@@ -27,6 +27,7 @@ from qa.retrievers.reranker import reranker_identity
 from qa.stores.embedded import EmbeddedDocumentStore
 
 if TYPE_CHECKING:  # the reader (and transformers) load only when a reader is built, not on BM25 paths
+    from qa.readers.decision import AnswerDecision
     from qa.readers.reader import ReviewReader
 
 PipelineName = Literal["retrieval", "extractive", "generative"]
@@ -192,7 +193,7 @@ def build_reader(settings: Settings, *, all_signals: bool = False) -> ReviewRead
     :param all_signals: compute every decision signal the settings allow (the sentence encoder's
         cosines included), as for fitting a decision; otherwise only those the fitted decision reads.
     """
-    from qa.readers.decision import AnswerDecision, reads_similarity
+    from qa.readers.decision import AnswerDecision
     from qa.readers.reader import ReviewReader
 
     model = resolve_reader(settings)
@@ -210,10 +211,9 @@ def build_reader(settings: Settings, *, all_signals: bool = False) -> ReviewRead
     device = resolve_device(settings.device)
     if device != "cpu" and precision in CPU_ONLY:
         precision = "fp32"  # int8 dynamic quantisation and the OpenVINO builds are CPU paths
-    wanted = all_signals or reads_similarity(AnswerDecision.from_dict(decision) if decision is not None else None)
-    similarity = None
-    if wanted and settings.reader.similarity_model != "none":
-        similarity = resolve_encoder_model(settings.reader.similarity_model, settings).name_or_path
+    fitted = AnswerDecision.from_dict(decision) if decision is not None else None
+    encoder = similarity_encoder(settings, fitted, all_signals)
+    similarity = None if encoder is None else resolve_encoder_model(encoder, settings).name_or_path
     return ReviewReader(
         model=model.name_or_path,
         device=ComponentDevice.from_str(device),
@@ -228,6 +228,36 @@ def build_reader(settings: Settings, *, all_signals: bool = False) -> ReviewRead
         group_by_length=settings.reader.group_by_length,
         similarity_model=similarity,
     )
+
+
+def similarity_encoder(settings: Settings, decision: AnswerDecision | None, all_signals: bool = False) -> str | None:
+    """The sentence encoder, as configured, whose cosines the reader computes for its answer decision.
+
+    Fitting (`all_signals`) uses the configured one (`settings.reader.similarity_model`; "none" = no
+    cosines). At inference only a decision that reads the cosines gets them, from the encoder it was
+    fitted with (`AnswerDecision.similarity_model`), whatever is configured now: another encoder's
+    cosines, or none, would silently shift its probabilities.
+
+    :param settings: the reader's settings.
+    :param decision: the fitted decision the reader will use (None: the single threshold).
+    :param all_signals: collecting signals to fit a decision?
+    :raises ModelError: the decision reads cosines, records no encoder, and none is configured.
+    """
+    from qa.readers.decision import reads_similarity
+
+    configured = None if settings.reader.similarity_model == "none" else settings.reader.similarity_model
+    if all_signals:
+        return configured
+    if decision is None or not reads_similarity(decision):
+        return None
+    encoder = decision.similarity_model or configured
+    if encoder is None:
+        raise ModelError(
+            "This reader's answer decision reads a sentence encoder's cosines but records no encoder, and "
+            "REVIEWQA_SIMILARITY_MODEL is none: set it to the encoder the decision was fitted with, or refit "
+            "the decision with `reviewqa tune-reader`."
+        )
+    return encoder
 
 
 def retrieval_pipeline(store: DocumentStore, settings: Settings) -> Pipeline:

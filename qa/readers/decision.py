@@ -162,6 +162,10 @@ class AnswerDecision:
     :param threshold: answer when the probability reaches it.
     :param bands: confidence words, highest `min_probability` first, the last starting at 0.
     :param fitted_on: where the parameters come from (for reports), e.g. "electronics+grocery/dev".
+    :param similarity_model: the sentence encoder whose cosines the decision was fitted on, as configured
+        then (e.g. "packaged:all-MiniLM-L6-v2"); the reader computes its cosines with this one, since
+        another encoder's cosines have other scales. None: the decision reads no cosines, or was fitted
+        before the encoder was recorded (then the configured encoder is used).
     """
 
     coefficients: tuple[float, ...]
@@ -172,6 +176,7 @@ class AnswerDecision:
     threshold: float = 0.5
     bands: tuple[ConfidenceBand, ...] = DEFAULT_BANDS
     fitted_on: str = ""
+    similarity_model: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

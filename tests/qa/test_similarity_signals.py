@@ -96,3 +96,46 @@ def test_build_reader_loads_the_encoder_only_where_it_is_read(qa_settings: Setti
     assert (reader.similarity_model is not None) == reads_similarity(fitted)
     off = qa_settings.with_overrides(reader=replace(qa_settings.reader, similarity_model="none"))
     assert build_reader(off, all_signals=True).similarity_model is None
+
+
+def test_a_fitted_decision_gets_the_cosines_of_the_encoder_it_was_fitted_with(
+    qa_settings: Settings, tiny_reader_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+    from dataclasses import replace
+
+    from qa.config import NO_RERANKER
+    from qa.errors import ModelError
+    from qa.pipelines.definitions import build_reader
+    from qa.readers.decision import AnswerDecision
+    from qa.readers.training import store_decision
+
+    model = tmp_path / "reader"
+    shutil.copytree(tiny_reader_dir, model)
+    encoder = str(packaged_minilm_dir())
+    reads_cosines = AnswerDecision(
+        coefficients=(1.0, 2.0), intercept=0.0, features=("gap", "span_similarity"), mean=(0.0, 0.0), scale=(1.0, 1.0)
+    )
+    # Configured now: no encoder. The decision names the one it was fitted with, so the reader loads that one.
+    settings = qa_settings.with_overrides(reader=replace(qa_settings.reader, model=str(model), similarity_model="none"))
+    store_decision(model, NO_RERANKER, replace(reads_cosines, similarity_model=encoder).to_dict(), {})
+    assert build_reader(settings).similarity_model == encoder
+    assert build_reader(settings, all_signals=True).similarity_model is None  # fitting uses the configured one
+    # A decision that records no encoder and none configured: one clear error, not cosines of 0.
+    store_decision(model, NO_RERANKER, reads_cosines.to_dict(), {})
+    with pytest.raises(ModelError, match="records no encoder"):
+        build_reader(settings)
+    configured = settings.with_overrides(reader=replace(settings.reader, similarity_model=encoder))
+    assert build_reader(configured).similarity_model == encoder
+    # A decision without cosines loads no encoder.
+    store_decision(model, NO_RERANKER, AnswerDecision.from_boost(0.5).to_dict(), {})
+    assert build_reader(configured).similarity_model is None
+
+
+def test_fitting_a_decision_records_its_encoder(tiny_reader_dir: Path) -> None:
+    from qa.readers.decision import AnswerDecision, reads_similarity
+    from qa.readers.model_files import read_reader_info
+
+    decision = AnswerDecision.from_dict(read_reader_info(str(tiny_reader_dir))["extra"]["answer_decision"])
+    expected = Settings().reader.similarity_model if reads_similarity(decision) else None
+    assert decision.similarity_model == expected
