@@ -278,6 +278,15 @@ def train_reader(
             help="Learning rate of the fresh span head (and any extra head) as a multiple of --lr (1 = one rate).",
         ),
     ] = 1.0,
+    weight_average_decay: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=0.9999,
+            help="Save an exponential moving average of the weights with this decay per step instead of the "
+            "last step's (0 = off; 0.975 averages about the last 40 steps).",
+        ),
+    ] = 0.0,
     teacher: Annotated[
         str | None,
         typer.Option(
@@ -318,6 +327,7 @@ def train_reader(
         answerability_weight=answerability_weight,
         frozen_layers=frozen_layers,
         head_lr_multiplier=head_lr_multiplier,
+        weight_average_decay=weight_average_decay,
         teacher=teacher,
         distillation_weight=distillation_weight,
         distillation_temperature=distillation_temperature,

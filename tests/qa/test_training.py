@@ -206,3 +206,31 @@ def test_the_head_learns_at_its_own_rate_and_the_encoder_at_the_base_rate(tmp_pa
     assert {group["lr"] for group in stock.param_groups} == {1e-4}
     with pytest.raises(DataError, match="head_lr_multiplier"):
         TrainingConfig(head_lr_multiplier=0)
+
+
+def test_the_weight_average_is_an_exponential_moving_average_of_the_steps() -> None:
+    import torch
+
+    from qa.readers.weight_average import WeightAverage
+
+    model = torch.nn.Linear(2, 1, bias=False)
+    average = WeightAverage(0.5)
+    with torch.no_grad():
+        model.weight.fill_(0.0)
+        average.on_train_begin(None, None, None, model=model)
+        expected = torch.zeros(1, 2)
+        for step, value in enumerate((4.0, 8.0, 2.0)):  # one optimiser step each
+            model.weight.fill_(value)
+            average.on_step_end(None, None, None, model=model)
+            expected = torch.full((1, 2), value) if step == 0 else 0.5 * expected + 0.5 * value
+    average.on_train_end(None, None, None, model=model)
+    assert torch.allclose(model.weight, expected) and float(model.weight[0, 0].detach()) == pytest.approx(4.0)
+    for decay in (-0.1, 1.0):
+        with pytest.raises(DataError, match="weight_average_decay"):
+            TrainingConfig(weight_average_decay=decay)
+    from qa.readers.training import TrainingRecord, _callbacks
+
+    record = TrainingRecord(base="b", domains=[], config=TrainingConfig())
+    on = _callbacks(None, record, Path("out"), TrainingConfig(weight_average_decay=0.9))
+    assert [type(c) for c in on] == [WeightAverage] and on[0].decay == 0.9
+    assert _callbacks(None, record, Path("out"), TrainingConfig()) == []
