@@ -26,7 +26,7 @@ class WeightAverage(TrainerCallback):
         self._average: AveragedModel | None = None
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
-        """Start the average from the model's initial weights."""
+        """Prepare the average (its first update copies the first step's weights)."""
         self._average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(self.decay))
 
     def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
