@@ -175,12 +175,13 @@ def _reader_config(api: Any, settings: Any) -> dict[str, Any]:
     with (the `tune-reader` choice or `REVIEWQA_READER_PRECISION`) and its sentence encoder by name
     (`packaged:all-MiniLM-L6-v2`, not the machine's resolved folder: the one the decision was fitted with,
     else the configured one; None: the decision does not read it)."""
+    from qa.pipelines.definitions import similarity_encoder
+
     decision = api.reader.answer_decision
-    encoder = decision.similarity_model or settings.reader.similarity_model
     return {
         "answer_decision": decision.fitted_on,
         "reader_precision": api.reader.precision,
-        "similarity_model": None if api.reader.similarity_model is None else encoder,
+        "similarity_model": similarity_encoder(settings, decision),
     }
 
 
