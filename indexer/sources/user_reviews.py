@@ -85,7 +85,11 @@ def load_user_reviews(
     on_bad_row: BadRowPolicy = BadRowPolicy.SKIP,
     file_format: str | None = None,
 ) -> tuple[list[Review], LoadReport, list[BadRow]]:
-    """Load reviews from a .csv or .jsonl/.ndjson file; bad rows are skipped or rejected."""
+    """Load reviews from a .csv or .jsonl/.ndjson file; bad rows are skipped or rejected.
+
+    A file that yields no review at all (only a header, or only bad rows) is a `DataError` under
+    either policy: importing nothing is never reported as a success.
+    """
     path = Path(path)
     try:
         policy = BadRowPolicy(on_bad_row)
@@ -105,9 +109,16 @@ def load_user_reviews(
         else:
             reviews.append(result)
     problems = tuple(f"line {b.line}: {b.reason}" for b in bad)
+    more = f"; ... and {len(bad) - _MAX_LISTED} more" if len(bad) > _MAX_LISTED else ""
+    listed = f"{'; '.join(problems[:_MAX_LISTED])}{more}"
     if bad and policy is BadRowPolicy.REJECT:
-        more = f"; ... and {len(bad) - _MAX_LISTED} more" if len(bad) > _MAX_LISTED else ""
-        raise DataError(f"{path}: {len(bad)} bad row(s): {'; '.join(problems[:_MAX_LISTED])}{more}")
+        raise DataError(f"{path}: {len(bad)} bad row(s): {listed}")
+    if not reviews:  # skipping every row would "succeed" with nothing imported: say so instead
+        raise DataError(
+            f"{path}: no reviews to import: every one of its {rows_read} row(s) is bad: {listed}"
+            if bad
+            else f"{path}: no reviews to import: the file has a header but no rows"
+        )
     return reviews, LoadReport(rows_read=rows_read, dropped=len(bad), problems=problems), bad
 
 

@@ -187,6 +187,21 @@ def test_reject_without_bad_rows_loads(tmp_path: Path) -> None:
     assert len(reviews) == 1
 
 
+def test_a_file_of_only_bad_rows_is_an_error_even_when_skipping(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.jsonl", 'null\n{"item_id": "A"}\n')
+    with pytest.raises(DataError) as info:
+        load_user_reviews(path, on_bad_row=BadRowPolicy.SKIP)
+    message = str(info.value)
+    assert "no reviews to import: every one of its 2 row(s) is bad" in message
+    assert "line 1: expected a JSON object, found null" in message and "line 2:" in message
+
+
+def test_a_csv_with_only_a_header_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.csv", "item_id,text\n")
+    with pytest.raises(DataError, match="no reviews to import: the file has a header but no rows"):
+        load_user_reviews(path)
+
+
 def test_unparseable_rating(tmp_path: Path) -> None:
     path = write(tmp_path, "r.csv", "item_id,text,rating\nA,ok,4/5\nB,ok,nan\nC,ok, 3 \n")
     reviews, _, bad = load_user_reviews(path)

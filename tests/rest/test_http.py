@@ -211,6 +211,14 @@ def test_import_reviews_then_ask_about_them(client: httpx.Client) -> None:
     body = problem(client.post("/reviews", files=bad, headers={"X-API-Key": API_KEY}), 400)
     assert body["detail"].startswith("reviews.csv: missing required column(s) item_id, text")
     assert "reviewqa-upload" not in body["detail"]
+    nothing = {"file": ("file", b"null", "application/octet-stream")}
+    body = problem(
+        client.post("/reviews", data={"format": "jsonl"}, files=nothing, headers={"X-API-Key": API_KEY}), 400
+    )
+    assert (
+        body["detail"]
+        == "file: no reviews to import: every one of its 1 row(s) is bad: line 1: expected a JSON object, found null"
+    )
 
 
 def test_analyze_sentiment_of_a_product(client: httpx.Client) -> None:
