@@ -161,21 +161,41 @@ def test_csv_multiline_field_keeps_line_numbers(tmp_path: Path) -> None:
     assert report.rows_read == 4
 
 
-def test_csv_reject_raises_with_line_numbers(tmp_path: Path) -> None:
-    path = write(tmp_path, "r.csv", "item_id,text\nA,ok\n,x\nB,\n")
+def load_error(path: Path, policy: BadRowPolicy) -> str:
+    """The message of the DataError loading `path` under `policy` raises."""
     with pytest.raises(DataError) as info:
-        load_user_reviews(path, on_bad_row=BadRowPolicy.REJECT)
-    message = str(info.value)
-    assert "2 bad row(s)" in message
-    assert "line 3:" in message and "line 4:" in message
+        load_user_reviews(path, on_bad_row=policy)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "policy", "fragments"),
+    [
+        ("r.csv", "item_id,text\nA,ok\n,x\nB,\n", BadRowPolicy.REJECT, ["2 bad row(s)", "line 3:", "line 4:"]),
+        (  # skipping every row would import nothing: an error too
+            "r.jsonl",
+            'null\n{"item_id": "A"}\n',
+            BadRowPolicy.SKIP,
+            [
+                "no reviews to import: every one of its 2 row(s) is bad",
+                "line 1: expected a JSON object, found null",
+                "line 2:",
+            ],
+        ),
+    ],
+    ids=["reject-names-the-bad-lines", "skip-with-every-row-bad"],
+)
+def test_the_error_names_the_bad_lines(
+    tmp_path: Path, name: str, content: str, policy: BadRowPolicy, fragments: list[str]
+) -> None:
+    message = load_error(write(tmp_path, name, content), policy)
+    assert all(fragment in message for fragment in fragments), message
 
 
 def test_reject_lists_only_first_ten(tmp_path: Path) -> None:
     rows = "".join(f",text {i}\n" for i in range(12))  # lines 2..13, all bad
     path = write(tmp_path, "r.csv", "item_id,text\n" + rows)
-    with pytest.raises(DataError) as info:
-        load_user_reviews(path, on_bad_row=BadRowPolicy.REJECT)
-    message = str(info.value)
+    message = load_error(path, BadRowPolicy.REJECT)
     assert "12 bad row(s)" in message
     assert "line 11:" in message and "line 12:" not in message
     assert "and 2 more" in message
@@ -185,15 +205,6 @@ def test_reject_without_bad_rows_loads(tmp_path: Path) -> None:
     path = write(tmp_path, "r.csv", "item_id,text\nA,ok\n")
     reviews, _, _ = load_user_reviews(path, on_bad_row=BadRowPolicy.REJECT)
     assert len(reviews) == 1
-
-
-def test_a_file_of_only_bad_rows_is_an_error_even_when_skipping(tmp_path: Path) -> None:
-    path = write(tmp_path, "r.jsonl", 'null\n{"item_id": "A"}\n')
-    with pytest.raises(DataError) as info:
-        load_user_reviews(path, on_bad_row=BadRowPolicy.SKIP)
-    message = str(info.value)
-    assert "no reviews to import: every one of its 2 row(s) is bad" in message
-    assert "line 1: expected a JSON object, found null" in message and "line 2:" in message
 
 
 def test_a_csv_with_only_a_header_is_an_error(tmp_path: Path) -> None:
