@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from eval.results import DEFAULT_RESULTS_DIR, run_script, script_parser, table, write_result
+from eval.results import DEFAULT_RESULTS_DIR, command_line, run_script, script_parser, table, write_result
 
 ENGINES = ("embedded", "stock", "bm25s")
 SIZES = {"1.9k": 0, "7.3k": 1, "200k": 28, "1M": 137}  # 0: electronics only; n: n copies of 4 domains
@@ -352,11 +352,10 @@ def main(argv: list[str] | None = None) -> None:
         run["compared"] = 0 if reference is None else min(len(run["tops"]), len(reference["tops"]))
     for run in runs:
         run.pop("tops")
-    argv_text = " ".join(argv if argv is not None else sys.argv[1:])
     write_result(
         args.name,
         kind="bench",
-        command=f"python -m eval.bench {argv_text}".strip(),
+        command=command_line("python -m eval.bench", argv),
         config={"sizes": args.sizes, "engines": args.engines, "queries": args.queries, "reader": args.reader},
         metrics=runs,
         markdown=_markdown(runs),

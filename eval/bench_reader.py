@@ -15,7 +15,6 @@ when the folder has none), and int8 with shorter windows.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import QAExampleTopK, top_k_scores
-from eval.results import DEFAULT_RESULTS_DIR, run_script, script_parser, table, write_result
+from eval.results import DEFAULT_RESULTS_DIR, command_line, run_script, script_parser, table, write_result
 
 
 @dataclass(frozen=True)
@@ -179,11 +178,10 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.domain} {args.split}, {len(inputs)} question groups x BM25 top-3 reviews, "
         f"CPU ({torch.get_num_threads()} threads).\n\n" + table(header, rows)
     )
-    argv_text = " ".join(argv if argv is not None else sys.argv[1:])
     write_result(
         args.name,
         kind="bench-reader",
-        command=f"python -m eval.bench_reader {argv_text}".strip(),
+        command=command_line("python -m eval.bench_reader", argv),
         config={"reader": args.reader, "domain": args.domain, "split": args.split, "limit": args.limit},
         metrics=runs,
         markdown=markdown,

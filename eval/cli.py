@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,7 +29,9 @@ RESULTS = Path("eval/results")
 
 
 def _command() -> str:
-    return "reviewqa " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    from eval.results import command_line
+
+    return command_line("reviewqa")
 
 
 def _squad_rows(label: str, breakdown: Any) -> list[list[str]]:

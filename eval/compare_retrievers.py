@@ -11,7 +11,6 @@ per encoder; hybrids reuse their dense encoder's store. Writes `<results>/retrie
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.plots import plot_recall_curves
-from eval.results import add_run_arguments, run_script, script_parser, table, write_result
+from eval.results import add_run_arguments, command_line, run_script, script_parser, table, write_result
 from eval.retriever import KS, RetrievalResult, evaluate_retriever
 from qa.config import PACKAGED_MINILM, PACKAGED_MPNET, Settings
 from qa.errors import DataError, ModelError, ReviewQAError
@@ -304,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     markdown = render(rows, args.domain, args.split)
     arguments = list(sys.argv[1:] if argv is None else argv)
-    command = " ".join(shlex.quote(a) for a in ["python", "-m", "eval.compare_retrievers", *arguments])
+    command = command_line("python -m eval.compare_retrievers", arguments)
     metrics = {
         r.candidate.name: {
             "retriever": r.candidate.retriever,

@@ -28,8 +28,6 @@ Writes `<results-dir>/<name>.json` and `.md`.
 
 from __future__ import annotations
 
-import shlex
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +35,7 @@ from typing import Any
 
 from eval.load_test import percentile
 from eval.metrics import max_over_golds
-from eval.results import add_run_arguments, run_script, script_parser, table, write_result
+from eval.results import add_run_arguments, command_line, run_script, script_parser, table, write_result
 from qa.errors import ReviewQAError
 from qa.question_groups import QuestionGroup, group_questions
 from qa.types import Consensus
@@ -266,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         for r in rows[:40]
     ]
     name = args.name or f"consensus-{args.domain}-{args.split}-{args.reviews}"
-    command = "python -m eval.consensus " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+    command = command_line("python -m eval.consensus", argv)
     text = markdown(metrics, config, grid)
     write_result(
         name,

@@ -13,8 +13,6 @@ the generator answered anyway.
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -26,7 +24,7 @@ from haystack import Document
 from tqdm.auto import tqdm
 
 from eval.metrics import QAExample, get_tokens, max_over_golds, squad_scores
-from eval.results import add_run_arguments, run_script, script_parser, table, write_result
+from eval.results import add_run_arguments, command_line, run_script, script_parser, table, write_result
 from qa.pipelines.generative import PROMPT_TEMPLATE, is_no_answer
 from qa.types import Question
 
@@ -183,7 +181,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     markdown = markdown_table(metrics)
     model = settings.nlp.generator_model if settings.nlp.generator_model != "auto" else "smollm2"
     name = args.name or f"generative-{Path(model).name.lower()}"
-    command = "python -m eval.generative " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = command_line("python -m eval.generative")
     config = {
         "generator": generator.model,
         "domain": args.domain,

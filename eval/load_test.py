@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from eval.results import DEFAULT_RESULTS_DIR, run_script, script_parser, table, write_result
+from eval.results import DEFAULT_RESULTS_DIR, command_line, run_script, script_parser, table, write_result
 from qa.config import Settings
 from qa.errors import DataError
 from qa.stores.factory import open_labels
@@ -296,8 +296,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         with serve_locally(settings) as url:
             report = run(url)
     metrics = summarize(report)
-    command = "python -m eval.load_test " + " ".join(sys.argv[1:] if argv is None else argv)
-    path = write_result(args.name, kind="load-test", command=command.strip(), config=config, metrics=metrics,
+    command = command_line("python -m eval.load_test", argv)
+    path = write_result(args.name, kind="load-test", command=command, config=config, metrics=metrics,
                         markdown=markdown(metrics, config), results_dir=args.results_dir)  # fmt: skip
     latency = metrics["latency_ms"]
     print(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -25,7 +24,7 @@ from typing import Any
 from eval.metrics import SquadBreakdown
 from eval.plots import plot_score_bars
 from eval.reader import at_boost, predict_isolated, score_predictions, tune_no_answer_boost
-from eval.results import add_run_arguments, run_script, script_parser, table, write_result
+from eval.results import add_run_arguments, command_line, run_script, script_parser, table, write_result
 from indexer.sources.subjqa import load_subjqa
 from qa.config import Settings
 from qa.errors import ReviewQAError
@@ -182,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     mark_chosen(rows)
     markdown = render(rows, args.domain)
-    command = "python -m eval.reader_study " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    command = command_line("python -m eval.reader_study", argv or None)
     config = {
         "readers": {k: str(v) for k, v in readers.items()},
         "domain": args.domain,

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shlex
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
+from qa.environment import recorded_variables
 from qa.stores.atomic import write_atomic
 
 DEFAULT_RESULTS_DIR = Path("eval/results")
@@ -58,6 +60,18 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+def command_line(program: str, argv: Sequence[str] | None = None) -> str:
+    """The command that reproduces this run, for its result file: reviewqa's variables, then the program.
+
+    :param program: how the run was started, e.g. "reviewqa" or "python -m eval.bench".
+    :param argv: its arguments (default: this process's `sys.argv[1:]`), shell-quoted in the record.
+    :returns: e.g. `REVIEWQA_NO_ANSWER_BOOST=-1000 reviewqa eval reader --name x`.
+    """
+    arguments = sys.argv[1:] if argv is None else argv
+    variables = [f"{name}={shlex.quote(value)}" for name, value in recorded_variables().items()]
+    return " ".join([*variables, program, *(shlex.quote(a) for a in arguments)])
 
 
 def _git_commit() -> str | None:

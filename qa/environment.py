@@ -124,6 +124,24 @@ def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     return overrides
 
 
+#: Variables whose values never go into a record of a run: a secret, and a URL that can carry credentials.
+_NOT_RECORDED = frozenset({"REVIEWQA_API_KEY", "ES_URL"})
+
+
+def recorded_variables(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables of `EnvironmentSettings` set in `environ`, as they are, for the record of a run.
+
+    A result file's command is only reproducible with the variables that changed its settings
+    (`REVIEWQA_NO_ANSWER_BOOST=-1000 reviewqa eval reader ...`); the API key and `ES_URL` are left out.
+
+    :param environ: the variables to read (default: os.environ).
+    :returns: variable name -> value, in `EnvironmentSettings`' order.
+    """
+    environ = os.environ if environ is None else environ
+    names = (_alias(name) for name in EnvironmentSettings.model_fields)
+    return {name: environ[name] for name in names if name in environ and name not in _NOT_RECORDED}
+
+
 def _alias(name: str) -> str:
     alias = EnvironmentSettings.model_fields[name].validation_alias
     assert isinstance(alias, AliasChoices)  # every field is declared with _env()

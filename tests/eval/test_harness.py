@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -124,7 +125,13 @@ def test_eval_commands_write_results_and_report(qa_settings: Settings, tmp_path:
         out = _cli([*args, "--results-dir", str(results)], qa_settings)
         assert out.returncode == 0, out.stderr
     retriever = json.loads((results / "r.json").read_text())
-    assert retriever["kind"] == "retriever" and retriever["command"].startswith("reviewqa eval retriever")
+    # The variables _cli sets are part of the command that reproduces the run.
+    words = shlex.split(retriever["command"])
+    program = words.index("reviewqa")
+    assert retriever["kind"] == "retriever" and words[program : program + 3] == ["reviewqa", "eval", "retriever"]
+    assert {f"REVIEWQA_DATA_DIR={qa_settings.data_dir}", f"REVIEWQA_READER={qa_settings.reader.model}"} <= set(
+        words[:program]
+    )
     assert set(retriever["metrics"]["recall"]["answer_in_document"]) == {"1", "3", "5", "10", "20"}
     reader = json.loads((results / "a.json").read_text())
     assert reader["metrics"]["top1"]["overall"]["count"] == 12
