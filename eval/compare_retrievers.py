@@ -302,8 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Error: no retriever could be evaluated.", file=sys.stderr)
         return 1
     markdown = render(rows, args.domain, args.split)
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    command = command_line("python -m eval.compare_retrievers", arguments)
+    command = command_line("python -m eval.compare_retrievers", argv)
     metrics = {
         r.candidate.name: {
             "retriever": r.candidate.retriever,

@@ -21,9 +21,16 @@ def test_the_variables_that_change_settings_are_recorded_and_secrets_are_not() -
     assert recorded_variables(environ) == {"SUBJQA_DIR": "/data/subjqa", "REVIEWQA_NO_ANSWER_BOOST": "-1000"}
 
 
-def test_the_command_line_reproduces_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def no_variables(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """This process's environment without any variable reviewqa reads."""
     for name in recorded_variables():
         monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def test_the_command_line_reproduces_the_run(no_variables: pytest.MonkeyPatch) -> None:
+    monkeypatch = no_variables
     monkeypatch.setenv("REVIEWQA_NO_ANSWER_BOOST", "-1000")
     monkeypatch.setenv("REVIEWQA_API_KEY", "secret")
     command = command_line("reviewqa", ["eval", "reader", "--name", "two words"])
@@ -31,7 +38,6 @@ def test_the_command_line_reproduces_the_run(monkeypatch: pytest.MonkeyPatch) ->
     assert shlex.split(command)[-1] == "two words" and "secret" not in command
 
 
-def test_without_variables_it_is_the_program_and_its_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in recorded_variables():
-        monkeypatch.delenv(name)
+@pytest.mark.usefixtures("no_variables")
+def test_without_variables_it_is_the_program_and_its_arguments() -> None:
     assert command_line("python -m eval.bench", []) == "python -m eval.bench"
